@@ -1,0 +1,51 @@
+"""Every bound on what comes off the wire, in one place.
+
+Input from the network is hostile (issue 6): each read is capped in bytes and in wall time,
+so a device that sends a gigabyte, or one byte a second, costs camscan a known amount.
+"""
+
+from __future__ import annotations
+
+KIB = 1024
+
+# -- sizes (bytes) -------------------------------------------------------------------------
+HTTP_HEAD_MAX = 16 * KIB
+"""Status line plus headers of an HTTP or RTSP answer; more is truncated."""
+HTTP_BODY_MAX = 64 * KIB
+"""Body bytes read from an HTTP answer (enough for a login page's <title>)."""
+FAVICON_MAX = 64 * KIB
+XML_MAX = 64 * KIB
+"""Largest XML document handed to the parser (SOAP, UPnP description, SADP, ISAPI)."""
+DATAGRAM_MAX = 64 * KIB
+"""Receive buffer for one UDP datagram."""
+BANNER_MAX = 4 * KIB
+"""FTP/telnet/TCP greeting."""
+VALUE_MAX = 16 * KIB
+"""Longest observation value kept (longer values are cut and marked as truncated)."""
+HEADER_VALUE_MAX = 1 * KIB
+"""Longest single header value kept (Server, WWW-Authenticate, Location)."""
+IDENTIFY_LINE_MAX = 256 * KIB
+"""Longest JSON line `camscan identify` accepts."""
+DECOMPRESSED_MAX = 256 * KIB
+"""Most bytes a compressed body may inflate to (gzip bombs stop here)."""
+SCOPES_MAX = 64
+"""Most ONVIF scopes kept from one answer."""
+OBSERVATIONS_PER_HOST_MAX = 512
+"""Most observations kept for one host (a rogue device cannot fill memory)."""
+
+# -- times (seconds) -----------------------------------------------------------------------
+CONNECT_TIMEOUT = 1.0
+"""TCP connect to one port; a LAN host answers in milliseconds."""
+READ_DEADLINE = 3.0
+"""Whole exchange with one service (connect excluded): a slowloris server is cut here."""
+TLS_HANDSHAKE_DEADLINE = 3.0
+HOST_DEADLINE = 20.0
+"""Everything camscan does with one host."""
+
+# -- counts --------------------------------------------------------------------------------
+MAX_ADDRESSES = 65_536
+"""Targets larger than this need --force."""
+DEFAULT_MAX_HOSTS = 256
+"""Hosts probed at once."""
+DEFAULT_MAX_CONNECTIONS = 512
+"""TCP connections open at once, over all hosts."""

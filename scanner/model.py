@@ -1,0 +1,176 @@
+"""The one data model that flows from probe to output.
+
+probe -> Observation -> (fingerprints) -> Evidence -> (classifier) -> Verdict -> Device -> formatter
+
+Every class is a frozen dataclass: a value, never a mutable record shared between rooms.
+The JSON contract (``"schema": "camscan/1"``) is written from these by ``scanner.output``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Literal
+
+#: The closed vocabulary of observation fields (documented in fingerprints/README.md).
+#: A probe emits only these; ``camscan identify`` accepts only these; a fingerprint file is
+#: named after one of them.
+FIELDS: tuple[str, ...] = (
+    "http.server",
+    "http.www_authenticate",
+    "http.title",
+    "http.favicon_md5",
+    "http.body",
+    "http.location",
+    "rtsp.server",
+    "rtsp.www_authenticate",
+    "rtsp.sdp",
+    "tls.subject",
+    "tls.issuer",
+    "mac",
+    "onvif.scopes",
+    "wsd.probematch",
+    "onvif.device_information",
+    "ssdp.response",
+    "ssdp.server",
+    "upnp.description",
+    "mdns.instance",
+    "mdns.txt",
+    "sadp.reply",
+    "dhip.reply",
+    "dahua.magicbox",
+    "isapi.device_info",
+    "ftp.banner",
+    "telnet.banner",
+    "tcp.banner",
+    "dhcp.vendor_class",
+    "dhcp.hostname",
+    "snmp.sysdescr",
+)
+
+DeviceType = Literal["camera", "nvr", "dvr", "other"]
+DEVICE_TYPES: tuple[str, ...] = ("camera", "nvr", "dvr", "other")
+
+#: Fields a fingerprint may assert. ``generic`` marks software that appears on many makers'
+#: devices (Boa, GoAhead, lighttpd): recorded as evidence, but it names no maker.
+ASSERTABLE: tuple[str, ...] = (
+    "manufacturer",
+    "brand",
+    "model",
+    "firmware",
+    "device_type",
+    "is_camera",
+    "serial",
+    "generic",
+)
+
+
+class Outcome(enum.Enum):
+    """How one probe of one device ended. Outcomes are values: nothing vanishes silently."""
+
+    OK = "ok"  # the device answered and the answer was read
+    REFUSED = "refused"  # TCP RST / ICMP unreachable
+    TIMEOUT = "timeout"  # no answer within the probe's window
+    NO_ANSWER = "no-answer"  # nothing matched (e.g. no open port for this protocol)
+    ERROR = "error"  # the answer was broken or hostile (detail says how)
+    SKIPPED = "skipped"  # not run (detail says why, e.g. "needs root")
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One fact a device told us, as it told it."""
+
+    host: str
+    """The IP address that answered."""
+    port: int | None
+    """Transport port the answer came from (None for layer-2 facts such as a MAC)."""
+    probe: str
+    """Name of the probe that saw it ("http", "rtsp", "sadp", "identify", ...)."""
+    field: str
+    """One of FIELDS."""
+    value: str
+    """The raw value, already decoded to text and bounded in size."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """An observation that matched a fingerprint, and what that fingerprint asserts."""
+
+    fingerprint: str
+    """Id of the matching fingerprint (unique across fingerprints/)."""
+    observation: Observation
+    asserts: dict[str, str | bool]
+    """Fields the match asserts: manufacturer, brand, model, firmware, device_type, ..."""
+    weight: float
+    """How much this evidence counts, 0..1 (strong vendor-unique signal ~0.9, OUI ~0.3)."""
+    description: str = ""
+    """The fingerprint's one-line description, shown to a reviewer."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What camscan concludes about one device, with everything it rests on."""
+
+    manufacturer: str | None
+    """Who built the platform/firmware (Dahua for a Lorex camera)."""
+    brand: str | None
+    """The label the device is sold under (Lorex)."""
+    model: str | None
+    firmware: str | None
+    device_type: DeviceType | None
+    is_camera: bool | None
+    confidence: float
+    """0..1: how sure camscan is of the manufacturer."""
+    evidence: tuple[Evidence, ...]
+    reason: str = ""
+    """One line a human can check, e.g. 'Dahua platform (DHIP reply); sold as Lorex (OUI)'."""
+    oui_vendor: str | None = None
+    """Registrant of the MAC's OUI block, verbatim from the IEEE table (may be the brand)."""
+    conflicts: tuple[str, ...] = ()
+    """Makers that other evidence pointed to, when the evidence disagreed."""
+    serial: str | None = None
+
+    @staticmethod
+    def unknown() -> Verdict:
+        return Verdict(None, None, None, None, None, None, 0.0, (), "no identifying evidence")
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeStatus:
+    """How one probe went for one device."""
+
+    probe: str
+    outcome: Outcome
+    detail: str = ""
+
+    def label(self) -> str:
+        """'ok', 'refused', or 'skipped: needs root' as the JSON shows it."""
+        return f"{self.outcome.value}: {self.detail}" if self.detail else self.outcome.value
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """One device (one IP address), everything seen of it, and the verdict."""
+
+    ip: str
+    mac: str | None
+    observations: tuple[Observation, ...]
+    probes: tuple[ProbeStatus, ...]
+    verdict: Verdict
+    found_by: tuple[str, ...] = ()
+    """Probes that found this device (answered at all)."""
+    open_ports: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInfo:
+    """What was scanned, when, and how: the "scan" object of the JSON document."""
+
+    started: str
+    finished: str
+    targets: tuple[str, ...]
+    ports: tuple[int, ...] = ()
+    command: str = "scan"
+    camscan_version: str = ""
+    fingerprints: int = 0
+    options: dict[str, object] = field(default_factory=dict)
