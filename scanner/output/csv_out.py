@@ -1,0 +1,84 @@
+"""``--format csv``: one row per device, for a spreadsheet or a shell pipeline.
+
+Every cell is cleaned (no escape sequences or controls, length capped) and a cell a
+spreadsheet would evaluate as a formula gets a leading ``'``: a device chooses its own banner,
+and ``=HYPERLINK(...)`` in a Server header must stay text when an administrator opens the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TextIO
+
+from scanner.model import Device, ScanInfo
+from scanner.output.base import StreamFormatter
+from scanner.output.contract import sorted_devices, unit
+from scanner.output.sanitize import clean, neutralise_formula, write_text
+
+COLUMNS: tuple[str, ...] = (
+    "ip",
+    "mac",
+    "manufacturer",
+    "brand",
+    "model",
+    "firmware",
+    "device_type",
+    "is_camera",
+    "confidence",
+    "reason",
+    "found_by",
+    "open_ports",
+)
+
+CELL_MAX = 1024
+"""Longest cell, in characters (a reason or a model name is far shorter)."""
+
+
+def _text(value: str | None) -> str:
+    return "" if value is None else value
+
+
+def _bool(value: bool | None) -> str:
+    return "" if value is None else str(value).lower()
+
+
+def row(device: Device) -> list[str]:
+    """The cells of one device, in COLUMNS order, cleaned and formula-safe."""
+    verdict = device.verdict
+    raw = [
+        device.ip,
+        _text(device.mac),
+        _text(verdict.manufacturer),
+        _text(verdict.brand),
+        _text(verdict.model),
+        _text(verdict.firmware),
+        _text(verdict.device_type),
+        _bool(verdict.is_camera),
+        f"{unit(verdict.confidence):.2f}",
+        verdict.reason,
+        ";".join(device.found_by),
+        ";".join(str(port) for port in device.open_ports),
+    ]
+    return [neutralise_formula(clean(cell, CELL_MAX)) for cell in raw]
+
+
+class CsvFormatter(StreamFormatter):
+    """Header at ``begin`` (an empty scan still gives a valid file), rows in IP order at ``end``.
+
+    Lines end in ``\\n``: the file is read by shell tools as often as by spreadsheets, and
+    both accept it.
+    """
+
+    def begin(self, stream: TextIO) -> None:
+        super().begin(stream)
+        self._write([list(COLUMNS)])
+
+    def end(self, info: ScanInfo) -> None:
+        self._write([row(device) for device in sorted_devices(self._devices)])
+        self._out().flush()
+
+    def _write(self, rows: list[list[str]]) -> None:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        write_text(self._out(), buffer.getvalue())
