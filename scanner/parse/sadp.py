@@ -1,0 +1,86 @@
+"""Hikvision SADP replies: the ``<ProbeMatch>`` XML datagram answered on UDP 37020.
+
+Wire format (shared/protocols.md §1.1, capture of a DS-2CD2385G1-I from Haicam/Haicam
+golang/discovery.go): one UTF-8 XML document per datagram, no framing; the root is
+``<ProbeMatch>`` and every fact is a flat child element. ``DeviceType`` is a numeric type code
+(141945) and ``DeviceDescription`` carries the model; booleans are not clean (``flase``).
+Our own looped-back ``<Probe>`` has no ProbeMatch root and is refused with DecodeError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner.errors import DecodeError
+from scanner.parse.kv import normalize_mac, parse_port
+from scanner.parse.xmlsafe import flat_children, parse_xml
+
+
+@dataclass(frozen=True, slots=True)
+class SadpReply:
+    """One SADP ProbeMatch: every child element by tag name, values as sent."""
+
+    fields: tuple[tuple[str, str], ...]
+    complete: bool = True
+    """False if the datagram broke off; `fields` then holds what came before the break."""
+
+    def get(self, key: str) -> str | None:
+        """Value of child element `key` (e.g. 'DeviceSN'), None if absent."""
+        return next((v for k, v in self.fields if k == key), None)
+
+    def table(self) -> dict[str, str]:
+        """The flat table `sadp.reply` fingerprints match on."""
+        return dict(self.fields)
+
+    @property
+    def model(self) -> str | None:
+        """DeviceDescription: the model string (DS-2CD2385G1-I)."""
+        return self.get("DeviceDescription")
+
+    @property
+    def serial(self) -> str | None:
+        return self.get("DeviceSN")
+
+    @property
+    def firmware(self) -> str | None:
+        return self.get("SoftwareVersion")
+
+    @property
+    def mac(self) -> str | None:
+        """The MAC, normalised to aa:bb:cc:dd:ee:ff (SADP sends 58-50-ed-1f-e3-85)."""
+        raw = self.get("MAC")
+        return None if raw is None else normalize_mac(raw)
+
+    @property
+    def ipv4(self) -> str | None:
+        return self.get("IPv4Address")
+
+    @property
+    def uuid(self) -> str | None:
+        """The Uuid echoed from the probe: lets a prober match answers to its own probe."""
+        return self.get("Uuid")
+
+    @property
+    def activated(self) -> bool | None:
+        """False for a device in factory state (no admin password yet); None if not said."""
+        value = (self.get("Activated") or "").strip().lower()
+        return {"true": True, "false": False}.get(value)
+
+    @property
+    def http_port(self) -> int | None:
+        return parse_port(self.get("HttpPort"))
+
+    @property
+    def command_port(self) -> int | None:
+        return parse_port(self.get("CommandPort"))
+
+
+def parse_sadp(data: bytes | str) -> SadpReply:
+    """Parse one SADP answer; DecodeError if it is not a ProbeMatch document."""
+    document = parse_xml(data)
+    if document.root.tag != "ProbeMatch":
+        raise DecodeError(f"not a SADP ProbeMatch (root element {document.root.tag!r})")
+    table = flat_children(document.root)
+    if not table:
+        raise DecodeError("SADP ProbeMatch is empty")
+    return SadpReply(tuple(table.items()), document.complete)

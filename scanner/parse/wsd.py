@@ -1,0 +1,99 @@
+"""WS-Discovery ProbeMatch / Hello envelopes from UDP 3702 (ONVIF discovery).
+
+Wire format (WS-Discovery 2005/04 and OASIS 2009/01; captures in shared/protocols.md §4):
+a SOAP envelope whose body holds ``ProbeMatches/ProbeMatch`` (answer to a Probe) or ``Hello``
+(announcement), each with ``EndpointReference/Address``, ``Types``, ``Scopes``, ``XAddrs``
+and ``MetadataVersion``. Prefixes vary (``d:``, ``wsdd:``, default namespace) and published
+captures are often cut out of the envelope with their prefixes undeclared, so elements are
+matched by local name only (see xmlsafe).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scanner.errors import DecodeError
+from scanner.limits import SCOPES_MAX
+from scanner.parse.kv import add_value
+from scanner.parse.onvif import Scopes, parse_scopes
+from scanner.parse.xmlsafe import Element, parse_xml
+
+MATCHES_MAX = 16
+"""Most ProbeMatch/Hello elements read from one envelope."""
+_KINDS = ("ProbeMatch", "Hello", "ResolveMatch")
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeMatch:
+    """One ProbeMatch (or Hello) of one endpoint."""
+
+    kind: str
+    """'ProbeMatch', 'Hello' or 'ResolveMatch'."""
+    address: str
+    """EndpointReference/Address, e.g. 'urn:uuid:aa85c000-...-5850ed1fe385'."""
+    types: tuple[str, ...]
+    scopes_text: str
+    """The Scopes text as sent (percent-encoding kept), whitespace folded to single spaces."""
+    scopes: Scopes | None
+    """The scopes parsed, None if the element was empty or held no URI."""
+    xaddrs: tuple[str, ...]
+    metadata_version: str
+
+    def table(self) -> dict[str, str]:
+        """This match's keys: Address, Types, XAddrs, Scopes, MetadataVersion, scope.*."""
+        table = {
+            "Address": self.address,
+            "Types": " ".join(self.types),
+            "XAddrs": " ".join(self.xaddrs),
+            "Scopes": self.scopes_text,
+            "MetadataVersion": self.metadata_version,
+        }
+        table = {key: value for key, value in table.items() if value}
+        if self.scopes is not None:
+            table.update({f"scope.{k}": v for k, v in self.scopes.table().items()})
+        return table
+
+
+def parse_probematch(data: bytes | str) -> list[ProbeMatch]:
+    """Every ProbeMatch/Hello in an envelope, in document order; DecodeError if none."""
+    document = parse_xml(data)
+    found = [e for e in document.root.iter() if e.tag in _KINDS][:MATCHES_MAX]
+    if not found:
+        raise DecodeError("no ProbeMatch or Hello element")
+    return [_match(element) for element in found]
+
+
+def probematch_table(data: bytes | str) -> dict[str, str]:
+    """The flat table `wsd.probematch` fingerprints match on.
+
+    An envelope normally holds one match; with several, each key keeps every distinct value
+    (space-joined), since all of them describe the device that sent the envelope.
+    """
+    table: dict[str, str] = {}
+    for match in parse_probematch(data):
+        for key, value in match.table().items():
+            add_value(table, key, value)
+    return table
+
+
+def _match(element: Element) -> ProbeMatch:
+    reference = element.find("EndpointReference")
+    address = (reference.child_text("Address") if reference else None) or ""
+    scopes_text = " ".join((element.child_text("Scopes") or "").split())
+    try:
+        scopes = parse_scopes(scopes_text) if scopes_text else None
+    except DecodeError:
+        scopes = None
+    return ProbeMatch(
+        kind=element.tag,
+        address=address,
+        types=tuple(_words(element.child_text("Types"))),
+        scopes_text=scopes_text,
+        scopes=scopes,
+        xaddrs=tuple(_words(element.child_text("XAddrs"))),
+        metadata_version=(element.child_text("MetadataVersion") or ""),
+    )
+
+
+def _words(text: str | None) -> list[str]:
+    return (text or "").split()[:SCOPES_MAX]

@@ -1,0 +1,80 @@
+"""Hikvision ISAPI deviceInfo: real captures (incl. one truncated at the source)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.errors import DecodeError
+from scanner.parse.isapi import parse_isapi_device_info
+
+from .structured_captures import HOSTILE_XML, capture, mutations, oversized, total, truncated
+
+IPC = capture("hikvision-ds-2cd2386g2-iu-v5.7.18.isapi.xml")
+NVR = capture("hikvision-ds-7732ni-m4-v5.03.020.isapi.xml")
+OEM_TRUNCATED = capture("unknown-acr4-40-unknown.isapi.xml")
+
+
+def test_camera_device_info() -> None:
+    """The DS-2CD2386G2-IU answer: every child by local name plus the namespace URI."""
+    table = parse_isapi_device_info(IPC).table()
+    assert table["model"] == "DS-2CD2386G2-IU"
+    assert table["serialNumber"] == "DS-2CD2386G2-IU00000000AAWRJ00000000"
+    assert table["firmwareVersion"] == "V5.7.18"
+    assert table["firmwareReleasedDate"] == "build 240826"
+    assert table["deviceType"] == "IPCamera"
+    assert table["telecontrolID"] == "88"
+    assert table["systemContact"] == "Hikvision.China"
+    assert table["manufacturer"] == "hikvision"
+    assert table["OEMCode"] == "1"
+    assert table["xmlns"] == "http://www.hikvision.com/ver20/XMLSchema"
+
+
+def test_nvr_with_isapi_org_namespace() -> None:
+    """The DS-7732NI-M4 NVR answer carries the isapi.org namespace."""
+    info = parse_isapi_device_info(NVR)
+    assert info.device_type == "NVR"
+    assert info.namespace == "http://www.isapi.org/ver20/XMLSchema"
+    assert info.mac == "22:ea:fb:38:1e:06"
+
+
+def test_source_truncated_oem_answer_gives_partial_data() -> None:
+    """The ACR4-40 answer, cut in its source: model and std-cgi namespace survive, cut MAC not."""
+    info = parse_isapi_device_info(OEM_TRUNCATED)
+    assert not info.complete
+    table = info.table()
+    assert table["model"] == "ACR4-40"
+    assert table["xmlns"] == "http://www.std-cgi.com/ver20/XMLSchema"
+    assert "macAddress" not in table
+
+
+def test_truncated_and_oversized_twins() -> None:
+    """A cut answer keeps the fields before the cut; more than 64 KiB is refused."""
+    assert parse_isapi_device_info(truncated(IPC)).model == "DS-2CD2386G2-IU"
+    with pytest.raises(DecodeError, match="64 KiB"):
+        parse_isapi_device_info(oversized(IPC))
+
+
+def test_other_documents_are_errors() -> None:
+    """An ISAPI error answer (ResponseStatus) is not a DeviceInfo."""
+    status = (
+        b'<ResponseStatus version="2.0" xmlns="http://www.isapi.org/ver20/XMLSchema">'
+        b"<statusCode>4</statusCode></ResponseStatus>"
+    )
+    with pytest.raises(DecodeError, match="not an ISAPI DeviceInfo"):
+        parse_isapi_device_info(status)
+
+
+@pytest.mark.parametrize("document", HOSTILE_XML, ids=["billion-laughs", "xxe", "external-dtd"])
+def test_hostile_documents_are_refused(document: bytes) -> None:
+    """Entity and DTD tricks raise DecodeError."""
+    with pytest.raises(DecodeError, match="XML entity refused"):
+        parse_isapi_device_info(document)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=2048), mutations(IPC, NVR, OEM_TRUNCATED)))
+def test_any_bytes_give_a_record_or_decode_error(data: bytes) -> None:
+    """Arbitrary and damaged answers: IsapiDeviceInfo or DecodeError only."""
+    total(parse_isapi_device_info, data)

@@ -1,0 +1,81 @@
+"""magicBox key=value lines and the shared text helpers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.errors import DecodeError
+from scanner.parse.kv import LINES_MAX, normalize_mac, parse_kv_lines, parse_port
+
+from .structured_captures import capture, mutations, oversized, total, truncated
+
+NVR = capture("dahua-nvr2x-4ks3-4.001.0000005.0.magicbox.txt")
+AD410 = capture("amcrest-ad410-unknown.magicbox.txt")
+
+
+def test_pasted_answers_skip_request_urls() -> None:
+    """The Dahua NVR answers: URL lines and blanks are skipped, every pair kept."""
+    assert parse_kv_lines(NVR).table() == {
+        "deviceType": "31",
+        "processor": "ST7108",
+        "serialNumber": "4F07335PAZEEA9B",
+        "updateSerial": "NVR2X-4KS3",
+        "version": "4.001.0000005.0,build:2020-11-17",
+        "name": "NVR",
+        "vendor": "Dahua",
+    }
+
+
+def test_oem_doorbell_exposes_dahua_internal_model() -> None:
+    """The Amcrest AD410 answer: retail deviceType next to Dahua's updateSerial DB6I."""
+    lines = parse_kv_lines(AD410)
+    assert lines.get("deviceType") == "AD410"
+    assert lines.get("updateSerial") == "DB6I"
+    assert lines.table()["updateSerialCloudUpgrade"].startswith("DB6I:01:04")
+
+
+def test_truncated_oversized_and_empty() -> None:
+    """A cut answer keeps its first lines; >64 KiB and no pairs at all are errors."""
+    assert parse_kv_lines(truncated(AD410)).get("deviceType") == "AD410"
+    with pytest.raises(DecodeError, match="64 KiB"):
+        parse_kv_lines(oversized(AD410))
+    with pytest.raises(DecodeError, match="no key=value"):
+        parse_kv_lines(b"Error\r\nBad Request!\r\n")
+
+
+def test_lines_are_capped() -> None:
+    """At most LINES_MAX lines are kept."""
+    flood = "\n".join(f"k{i}=v" for i in range(LINES_MAX * 2))
+    assert len(parse_kv_lines(flood).entries) == LINES_MAX
+
+
+@pytest.mark.parametrize(
+    ("text", "mac"),
+    [
+        ("58-50-ed-1f-e3-85", "58:50:ed:1f:e3:85"),
+        ("08:ED:ED:87:42:7A", "08:ed:ed:87:42:7a"),
+        ("ACCC8E270AD8", "ac:cc:8e:27:0a:d8"),
+        ("bc:ad...", None),
+        ("**REDACTED**", None),
+    ],
+)
+def test_normalize_mac(text: str, mac: str | None) -> None:
+    """MACs in the spellings devices use normalise to aa:bb:cc:dd:ee:ff; others give None."""
+    assert normalize_mac(text) == mac
+
+
+@pytest.mark.parametrize(
+    ("text", "port"), [("80", 80), ("0", None), ("65536", None), ("²", None), (None, None)]
+)
+def test_parse_port(text: str | None, port: int | None) -> None:
+    """Only ASCII decimal 1..65535 is a port."""
+    assert parse_port(text) == port
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=2048), mutations(NVR, AD410)))
+def test_any_bytes_give_lines_or_decode_error(data: bytes) -> None:
+    """Arbitrary and damaged answers: KvLines or DecodeError only."""
+    total(parse_kv_lines, data)

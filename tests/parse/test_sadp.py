@@ -1,0 +1,73 @@
+"""Hikvision SADP ProbeMatch parsing on a real capture and its damaged twins."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.errors import DecodeError
+from scanner.parse.sadp import parse_sadp
+
+from .structured_captures import HOSTILE_XML, capture, mutations, oversized, total, truncated
+
+DS_2CD2385G1 = capture("hikvision-ds-2cd2385g1-i-v5.6.2.sadp.xml")
+
+
+def test_real_reply_gives_every_child_by_tag() -> None:
+    """The DS-2CD2385G1-I reply: model, serial, numeric type code, firmware, OEM code, MAC."""
+    table = parse_sadp(DS_2CD2385G1).table()
+    assert table["DeviceDescription"] == "DS-2CD2385G1-I"
+    assert table["DeviceSN"] == "DS-2CD2385G1-I20200414AAWRE33842150"
+    assert table["DeviceType"] == "141945"
+    assert table["SoftwareVersion"] == "V5.6.2build 190701"
+    assert table["DetailOEMCode"] == "1"
+    assert table["MAC"] == "58-50-ed-1f-e3-85"
+    assert table["HCPlatformEnable"] == "flase"  # kept as sent
+    assert len(table) == 37
+
+
+def test_typed_accessors() -> None:
+    """The record normalises the MAC and reads ports and the activation state."""
+    reply = parse_sadp(DS_2CD2385G1)
+    assert reply.model == "DS-2CD2385G1-I"
+    assert reply.mac == "58:50:ed:1f:e3:85"
+    assert (reply.http_port, reply.command_port) == (80, 8000)
+    assert reply.activated is True
+    assert reply.uuid == "e8ecfe09-90e4-44c0-842b-703f46b58c81"
+    assert reply.complete
+
+
+def test_truncated_reply_gives_partial_data() -> None:
+    """A cut datagram keeps the fields before the cut and says it is incomplete."""
+    reply = parse_sadp(truncated(DS_2CD2385G1))
+    assert not reply.complete
+    assert reply.model == "DS-2CD2385G1-I"
+    assert reply.get("SupportMailBox") is None
+
+
+def test_oversized_reply_is_refused() -> None:
+    """More than 64 KiB is refused."""
+    with pytest.raises(DecodeError, match="64 KiB"):
+        parse_sadp(oversized(DS_2CD2385G1))
+
+
+def test_own_probe_is_not_a_reply() -> None:
+    """Our looped-back multicast Probe is refused, so the probe can drop it."""
+    probe = b'<?xml version="1.0"?><Probe><Uuid>x</Uuid><Types>inquiry</Types></Probe>'
+    with pytest.raises(DecodeError, match="not a SADP ProbeMatch"):
+        parse_sadp(probe)
+
+
+@pytest.mark.parametrize("document", HOSTILE_XML, ids=["billion-laughs", "xxe", "external-dtd"])
+def test_hostile_documents_are_refused(document: bytes) -> None:
+    """Entity and DTD tricks in a ProbeMatch raise DecodeError."""
+    with pytest.raises(DecodeError, match="XML entity refused"):
+        parse_sadp(document)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=2048), mutations(DS_2CD2385G1)))
+def test_any_bytes_give_a_reply_or_decode_error(data: bytes) -> None:
+    """Arbitrary and damaged datagrams: a SadpReply or DecodeError only."""
+    total(parse_sadp, data)

@@ -1,0 +1,94 @@
+"""UPnP device descriptions: real Axis captures, embedded devices, damaged twins."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.errors import DecodeError
+from scanner.parse.upnp import parse_upnp_description
+
+from .structured_captures import HOSTILE_XML, capture, mutations, oversized, total, truncated
+
+M1014 = capture("axis-m1014-unknown.upnp.xml")
+P3301 = capture("axis-p3301-unknown.upnp.xml")
+
+
+def test_axis_m1014_description() -> None:
+    """The AXIS M1014 description gives all ten keys as the camera sent them."""
+    assert parse_upnp_description(M1014).table() == {
+        "manufacturer": "AXIS",
+        "manufacturerURL": "http://www.axis.com/",
+        "modelName": "AXIS M1014",
+        "modelNumber": "M1014",
+        "modelDescription": "AXIS M1014 Fixed Network Camera",
+        "friendlyName": "AXIS M1014 - ACCC8E270AD8",
+        "serialNumber": "ACCC8E270AD8",
+        "UDN": "uuid:Upnp-BasicDevice-1_0-ACCC8E270AD8",
+        "deviceType": "urn:schemas-upnp-org:device:Basic:1",
+        "presentationURL": "http://192.168.1.102:80/",
+    }
+
+
+def test_axis_p3301_description_with_service_namespace() -> None:
+    """The P3301 description (service in its own namespace) parses; URLBase is kept."""
+    description = parse_upnp_description(P3301)
+    assert description.model_name == "AXIS P3301"
+    assert description.serial == "00408CA45086"
+    assert description.url_base == "http://10.59.104.28:49152/"
+    assert description.complete
+
+
+def test_root_device_comes_before_embedded_devices() -> None:
+    """With an embedded device, root values win and only gaps are filled from the embedded one."""
+    text = M1014.decode()
+    embedded = P3301.decode()
+    embedded = embedded[embedded.index("<device>") : embedded.index("</device>") + 9]
+    root_only_name = text.replace("<serialNumber>ACCC8E270AD8</serialNumber>", "")
+    composite = root_only_name.replace(
+        "</serviceList>", f"</serviceList><deviceList>{embedded}</deviceList>", 1
+    )
+    description = parse_upnp_description(composite)
+    assert len(description.devices) == 2
+    table = description.table()
+    assert table["modelName"] == "AXIS M1014"
+    assert table["serialNumber"] == "00408CA45086"
+
+
+def test_truncated_description_gives_partial_data() -> None:
+    """A cut description keeps the device fields read before the cut."""
+    description = parse_upnp_description(truncated(M1014))
+    assert not description.complete
+    assert description.manufacturer == "AXIS"
+    assert "presentationURL" not in description.table()
+
+
+def test_oversized_description_is_refused() -> None:
+    """More than 64 KiB is refused."""
+    with pytest.raises(DecodeError, match="64 KiB"):
+        parse_upnp_description(oversized(M1014))
+
+
+def test_other_xml_is_not_a_description() -> None:
+    """An XML answer that is not <root><device> is a DecodeError."""
+    with pytest.raises(DecodeError, match="not a UPnP description"):
+        parse_upnp_description(capture("hikvision-ds-2cd2385g1-i-v5.6.2.sadp.xml"))
+    with pytest.raises(DecodeError, match="no device"):
+        parse_upnp_description(
+            b'<root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion/></root>'
+        )
+
+
+@pytest.mark.parametrize("document", HOSTILE_XML, ids=["billion-laughs", "xxe", "external-dtd"])
+def test_hostile_documents_are_refused(document: bytes) -> None:
+    """Entity and DTD tricks raise DecodeError."""
+    with pytest.raises(DecodeError, match="XML entity refused"):
+        parse_upnp_description(document)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.binary(max_size=2048), mutations(M1014, P3301)))
+def test_any_bytes_give_a_description_or_decode_error(data: bytes) -> None:
+    """Arbitrary and damaged descriptions: UpnpDescription or DecodeError only."""
+    total(parse_upnp_description, data)
