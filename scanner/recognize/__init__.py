@@ -1,0 +1,81 @@
+"""Observations -> Evidence -> Verdict, and Devices built from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from scanner.model import Device, Evidence, Observation, ProbeStatus
+from scanner.parse.fields import derived
+from scanner.recognize.classify import classify
+from scanner.recognize.fingerprints import Database, load_database
+from scanner.recognize.oui import lookup, normalise_mac, oui_evidence
+
+__all__ = ["Database", "Recognizer", "load_database"]
+
+
+@dataclass(frozen=True)
+class Recognizer:
+    """The fingerprint database and the classifier, ready to judge devices."""
+
+    database: Database
+
+    @classmethod
+    def load(cls, root: Path | None = None) -> Recognizer:
+        return cls(load_database(root))
+
+    def expand(self, observations: Iterable[Observation]) -> list[Observation]:
+        """The observations plus those implied by structured ones (ProbeMatch -> scopes)."""
+        result: list[Observation] = []
+        seen: set[tuple[str, str]] = set()
+        for obs in observations:
+            for item in (obs, *self._derived(obs)):
+                if (item.field, item.value) not in seen:
+                    seen.add((item.field, item.value))
+                    result.append(item)
+        return result
+
+    @staticmethod
+    def _derived(obs: Observation) -> list[Observation]:
+        return [
+            Observation(obs.host, obs.port, obs.probe, field, value)
+            for field, value in derived(obs.field, obs.value)
+        ]
+
+    def device(
+        self,
+        ip: str,
+        observations: Sequence[Observation],
+        probes: Sequence[ProbeStatus] = (),
+        found_by: Sequence[str] = (),
+        open_ports: Sequence[int] = (),
+    ) -> Device:
+        """Judge one host from everything seen of it."""
+        expanded = self.expand(observations)
+        evidence: list[Evidence] = []
+        mac: str | None = None
+        oui_vendor: str | None = None
+        vocabulary = self.database.vocabulary
+        for obs in expanded:
+            if obs.field == "mac":
+                mac = mac or normalise_mac(obs.value)
+                continue
+            evidence.extend(self.database.match(obs))
+        if mac is not None:
+            mac_obs = next(o for o in expanded if o.field == "mac")
+            info = lookup(mac, vocabulary, self.database.root)
+            oui_vendor = info.registrant
+            extra = oui_evidence(mac_obs, info, vocabulary)
+            if extra is not None:
+                evidence.append(extra)
+        verdict = classify(evidence, vocabulary, oui_vendor)
+        return Device(
+            ip=ip,
+            mac=mac,
+            observations=tuple(observations),
+            probes=tuple(probes),
+            verdict=verdict,
+            found_by=tuple(dict.fromkeys(found_by)),
+            open_ports=tuple(sorted(set(open_ports))),
+        )
