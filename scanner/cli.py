@@ -1,0 +1,208 @@
+"""The command line: parse options, build the scan, pick a formatter. click only.
+
+Every error a user can cause ends as one line on stderr and exit status 2 (see README,
+"Exit status"); a traceback is a bug.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from scanner import __version__
+from scanner.errors import UsageError
+from scanner.identify import read_observations
+from scanner.options import parse_ports, parse_timeout
+from scanner.output import FORMATS, Formatter, make_formatter
+from scanner.progress import progress
+from scanner.recognize import Recognizer
+from scanner.scan import ScanRequest, identify_info, run_scan
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_EXTENSIONS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+
+format_option = click.option(
+    "-f", "--format", "fmt", type=str, default=None, metavar="|".join(FORMATS),
+    help="Output format. Default: table on a terminal, else json (or from -o's extension).",
+)
+output_option = click.option(
+    "-o", "--output", type=str, default=None, metavar="FILE",
+    help="Write the result to FILE instead of standard output.",
+)
+fingerprints_option = click.option(
+    "--fingerprints", type=str, default=None, metavar="DIR",
+    help="Use the fingerprint database in DIR instead of the one shipped with camscan.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="camscan")
+def cli() -> None:
+    """Find the IP cameras, NVRs and DVRs on a network you administer, and name who really
+    made each one, OEM rebrands included."""
+
+
+@cli.command()
+@click.argument("targets", nargs=-1, metavar="[TARGET]...")
+@click.option("-i", "--interface", type=str, default=None,
+              help="Interface whose subnet(s) to scan when no TARGET is given.")
+@format_option
+@output_option
+@click.option("--timeout", type=str, default="2", show_default=True, metavar="SECONDS",
+              help="Answer window for each probe exchange.")
+@click.option("--ports", type=str, default=None, metavar="LIST",
+              help="TCP ports to probe, e.g. 80,443,554,8000-8100 (default: the camera set).")
+@click.option("--allow-public", is_flag=True, help="Allow targets in public address space.")
+@click.option("--force", is_flag=True, help="Allow more than 65,536 addresses.")
+@click.option("--max-hosts", type=click.IntRange(1, 4096), default=None,
+              help="Hosts probed at once.")
+@fingerprints_option
+def scan(
+    targets: tuple[str, ...], interface: str | None, fmt: str | None, output: str | None,
+    timeout: str, ports: str | None, allow_public: bool, force: bool, max_hosts: int | None,
+    fingerprints: str | None,
+) -> None:
+    """Scan TARGETs (IPv4 address, CIDR 192.168.1.0/24, or range 192.168.1.10-50).
+
+    Only the targets given are contacted. With no TARGET, the subnet(s) of the chosen
+    interface (-i, default: the one holding the default route) are scanned."""
+    from scanner import interfaces
+    from scanner.probes.registry import DEFAULT_PORTS
+    from scanner.scope import parse_targets
+    from scanner.unicast import UnicastOptions
+
+    window = parse_timeout(timeout)
+    port_list = parse_ports(ports) if ports is not None else tuple(DEFAULT_PORTS)
+    texts = list(targets)
+    if not texts:
+        texts = interfaces.subnet_targets(interfaces.resolve(interface))
+    elif interface is not None:
+        interfaces.resolve(interface)  # an unknown -i is an error even with targets
+    scope = parse_targets(texts, allow_public=allow_public, force=force)
+    recognizer = _recognizer(fingerprints)
+    unicast = UnicastOptions(ports=port_list, timeout=window)
+    if max_hosts is not None:
+        unicast = unicast.with_max_hosts(max_hosts)
+    request = ScanRequest(scope, tuple(texts), unicast, {"timeout": window})
+    with _formatter(fmt, output) as formatter, progress(sys.stderr) as on_progress:
+        info = asyncio.run(run_scan(request, recognizer, formatter.device, on_progress))
+        formatter.end(info)
+
+
+@cli.command()
+@click.argument("source", required=False, default="-", metavar="[FILE|-]")
+@format_option
+@output_option
+@fingerprints_option
+def identify(source: str, fmt: str | None, output: str | None, fingerprints: str | None) -> None:
+    """Identify devices from observations (JSON Lines) without touching the network.
+
+    Each line: {"host": "198.18.0.7", "field": "http.server", "value": "App-webs/"},
+    optionally with "port". Fields are listed in fingerprints/README.md."""
+    _format_name(fmt, output)  # a bad -f fails before any input is read
+    recognizer = _recognizer(fingerprints)
+    with _open_input(source) as stream:
+        data = read_observations(stream, source, lambda m: click.echo(m, err=True))
+    with _formatter(fmt, output) as formatter:
+        for host, observations in data.by_host.items():
+            formatter.device(recognizer.device(host, observations, found_by=("identify",)))
+        formatter.end(identify_info([source], len(recognizer.database)))
+
+
+@cli.command()
+@format_option
+@output_option
+@click.option("--timeout", type=str, default="2", show_default=True, metavar="SECONDS",
+              help="Answer window for each probe exchange.")
+@fingerprints_option
+def demo(fmt: str | None, output: str | None, timeout: str, fingerprints: str | None) -> None:
+    """Start a simulated camera LAN on loopback (127.77.0.0/24), scan it, print the result.
+
+    Nothing leaves this machine: every simulated device listens on a loopback address."""
+    from scanner.demo import run_demo
+
+    window = parse_timeout(timeout)
+    recognizer = _recognizer(fingerprints)
+    with _formatter(fmt, output) as formatter:
+        run_demo(recognizer, formatter, window, lambda m: click.echo(m, err=True))
+
+
+def _recognizer(fingerprints: str | None) -> Recognizer:
+    return Recognizer.load(Path(fingerprints) if fingerprints else None)
+
+
+@contextlib.contextmanager
+def _open_input(source: str) -> Iterator[TextIO]:
+    if source == "-":
+        yield sys.stdin
+        return
+    try:
+        handle = open(source, encoding="utf-8", errors="replace")  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(
+            f"camscan: cannot read '{source}': {exc.strerror} (give a readable file, or - for stdin)"
+        ) from None
+    with handle:
+        yield handle
+
+
+def _format_name(fmt: str | None, output: str | None) -> str:
+    """-f if given, else from -o's extension, else table on a terminal and json otherwise."""
+    name = fmt or (_EXTENSIONS.get(Path(output).suffix.lower(), "json") if output else None)
+    name = name or ("table" if sys.stdout.isatty() else "json")
+    if name not in FORMATS:
+        raise UsageError(f"camscan: unknown format '{name}' (use one of: {', '.join(FORMATS)})")
+    return name
+
+
+@contextlib.contextmanager
+def _formatter(fmt: str | None, output: str | None) -> Iterator[Formatter]:
+    formatter = make_formatter(_format_name(fmt, output))
+    if output is None:
+        formatter.begin(sys.stdout)
+        yield formatter
+        return
+    try:
+        handle = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(
+            f"camscan: cannot write '{output}': {exc.strerror} (choose another -o path)"
+        ) from None
+    with handle:
+        formatter.begin(handle)
+        yield formatter
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI; turn every user error into one line and exit status 2."""
+    try:
+        result = cli.main(args=argv, prog_name="camscan", standalone_mode=False)
+    except UsageError as exc:
+        _fail(str(exc), EXIT_USAGE)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else "", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "camscan"
+        _fail(f"camscan: {exc.format_message()} (see '{command} --help')", EXIT_USAGE)
+    except click.exceptions.Abort:
+        _fail("camscan: interrupted", EXIT_INTERRUPTED)
+    except KeyboardInterrupt:
+        _fail("camscan: interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        sys.stderr.close()
+        sys.exit(EXIT_OK)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(" ".join(message.split()), err=True)
+    sys.exit(code)
