@@ -1,6 +1,8 @@
 """Measure the classifier on the labelled corpus: a benchmark, not a unit test.
 
-    python bench/accuracy.py [SAMPLES.jsonl] [--verbose]
+    python bench/accuracy.py [SAMPLES.jsonl ...] [--verbose]
+
+Default: ../shared/corpus/samples.jsonl and corpus/samples-extra.jsonl.
 
 Each sample becomes one device (its observations, see bench/corpus.py) and is judged
 offline, exactly as `camscan identify` would. Printed:
@@ -21,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import DEFAULT_SAMPLES, Sample, host_of, load_samples, observations  # noqa: E402
+from corpus import Sample, host_of, load_samples, observations  # noqa: E402
 
 from scanner.model import Observation  # noqa: E402
 from scanner.recognize import Recognizer  # noqa: E402
@@ -95,7 +97,7 @@ def report(rows: list[Row], verbose: bool) -> None:
 
 def main(argv: list[str]) -> int:
     args = [a for a in argv[1:] if not a.startswith("-")]
-    samples = load_samples(Path(args[0]) if args else DEFAULT_SAMPLES)
+    samples = load_samples(*(Path(a) for a in args))
     if not samples:
         print("no samples read", file=sys.stderr)
         return 1

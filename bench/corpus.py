@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-DEFAULT_SAMPLES = Path(__file__).resolve().parents[1].parent / "shared/corpus/samples.jsonl"
+REPO = Path(__file__).resolve().parents[1]
+#: The shared labelled corpus and the project's own additions (corpus/samples-extra.jsonl).
+DEFAULT_SAMPLES = (REPO.parent / "shared/corpus/samples.jsonl", REPO / "corpus/samples-extra.jsonl")
 
 
 @dataclass(frozen=True)
@@ -214,9 +216,13 @@ CONVERTERS: dict[str, Converter] = {
 }
 
 
-def load_samples(path: Path = DEFAULT_SAMPLES) -> list[Sample]:
+def load_samples(*paths: Path) -> list[Sample]:
     samples = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    lines: list[str] = []
+    for path in paths or DEFAULT_SAMPLES:
+        if path.exists():
+            lines += path.read_text(encoding="utf-8").splitlines()
+    for line in lines:
         if line.strip():
             r = json.loads(line)
             raw = r["raw"] if isinstance(r["raw"], str) else json.dumps(r["raw"])
@@ -242,7 +248,7 @@ def host_of(index: int) -> str:
 
 
 def main(argv: list[str]) -> int:
-    samples = load_samples(Path(argv[1]) if len(argv) > 1 else DEFAULT_SAMPLES)
+    samples = load_samples(*(Path(a) for a in argv[1:]))
     unmapped = 0
     for index, sample in enumerate(samples):
         pairs = observations(sample)
