@@ -1,0 +1,146 @@
+"""The one small interface every unicast service probe implements, and what they share.
+
+A probe is given a host and an open port and returns a :class:`ProbeResult`: the
+observations it made and one :class:`~scanner.model.ProbeStatus`. It never raises for
+anything a device does (refusal, silence, garbage); those are outcomes. Only a bug, or an
+attempt to leave the scope (:class:`~scanner.errors.ScopeError`), escapes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from scanner import __version__, limits
+from scanner.errors import DecodeError
+from scanner.model import Observation, Outcome, ProbeStatus
+from scanner.net import Connection, Net
+from scanner.parse.http import cap_text
+from scanner.scope import Scope
+
+BANNER_WINDOW = 1.5
+"""How long a banner probe listens for what a service says unasked (seconds)."""
+
+USER_AGENT = f"camscan/{__version__}"
+
+
+def seconds(value: float) -> str:
+    """A duration for a status detail: 3 -> '3', 0.25 -> '0.25'."""
+    return f"{value:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeContext:
+    """Everything a probe needs besides the host and port."""
+
+    net: Net
+    """The only way to open a connection (scope-checked, slot- and rate-limited)."""
+    timeout: float = limits.READ_DEADLINE
+    """Answer window for one exchange (request sent -> answer read), connect excluded."""
+    connect_timeout: float = limits.CONNECT_TIMEOUT
+    tls_timeout: float = limits.TLS_HANDSHAKE_DEADLINE
+    banner_window: float = BANNER_WINDOW
+
+    @property
+    def scope(self) -> Scope:
+        return self.net.scope
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """What one probe saw on one port, and how it went."""
+
+    observations: tuple[Observation, ...]
+    status: ProbeStatus
+
+
+class ServiceProbe(Protocol):
+    """One protocol exchange with one open port."""
+
+    @property
+    def name(self) -> str:
+        """Probe name as statuses and observations show it: "http", "rtsp", "tls", ..."""
+        ...
+
+    async def run(self, ctx: ProbeContext, host: str, port: int) -> ProbeResult: ...
+
+
+@dataclass(slots=True)
+class Recorder:
+    """Collects one probe's observations, bounded and without empty values or repeats."""
+
+    host: str
+    port: int
+    probe: str
+    items: list[Observation] = field(default_factory=list)
+
+    def add(self, field_name: str, value: str | None, limit: int = limits.VALUE_MAX) -> None:
+        if not value or len(self.items) >= limits.OBSERVATIONS_PER_HOST_MAX:
+            return
+        item = Observation(self.host, self.port, self.probe, field_name, cap_text(value, limit))
+        if item not in self.items:
+            self.items.append(item)
+
+    def result(self, outcome: Outcome, detail: str = "") -> ProbeResult:
+        return ProbeResult(tuple(self.items), ProbeStatus(self.probe, outcome, detail))
+
+
+class ProbeFailed(Exception):
+    """A device ended the exchange early; carries the status to report."""
+
+    def __init__(self, outcome: Outcome, detail: str = "") -> None:
+        super().__init__(detail or outcome.value)
+        self.outcome = outcome
+        self.detail = detail
+
+
+async def connect(ctx: ProbeContext, host: str, port: int) -> Connection:
+    """Open a connection through ``ctx.net``; a device's refusal or silence -> ProbeFailed."""
+    try:
+        return await ctx.net.connect(host, port, ctx.connect_timeout)
+    except ConnectionRefusedError:
+        raise ProbeFailed(Outcome.REFUSED) from None
+    except TimeoutError:
+        raise ProbeFailed(
+            Outcome.TIMEOUT, f"no connection within {seconds(ctx.connect_timeout)} s"
+        ) from None
+    except OSError as exc:
+        raise ProbeFailed(Outcome.ERROR, f"connect: {exc.strerror or exc}") from None
+
+
+def failure_status(probe: str, exc: BaseException, ctx: ProbeContext) -> ProbeStatus:
+    """The status for a connection-level failure (connect, TLS, reset, parse)."""
+    if isinstance(exc, ProbeFailed):
+        return ProbeStatus(probe, exc.outcome, exc.detail)
+    if isinstance(exc, ConnectionRefusedError):
+        return ProbeStatus(probe, Outcome.REFUSED)
+    if isinstance(exc, TimeoutError):
+        return ProbeStatus(probe, Outcome.TIMEOUT, f"deadline {seconds(ctx.timeout)} s reached")
+    if isinstance(exc, ssl.SSLError):
+        return ProbeStatus(probe, Outcome.ERROR, f"TLS: {exc.reason or exc}")
+    if isinstance(exc, ConnectionResetError):
+        return ProbeStatus(probe, Outcome.ERROR, "connection reset")
+    if isinstance(exc, DecodeError):
+        return ProbeStatus(probe, Outcome.ERROR, str(exc))
+    return ProbeStatus(probe, Outcome.ERROR, type(exc).__name__ + (f": {exc}" if str(exc) else ""))
+
+
+#: What a device can make a probe raise; everything else is a bug and propagates.
+DEVICE_FAULTS = (
+    ProbeFailed,
+    OSError,
+    TimeoutError,
+    DecodeError,
+    EOFError,
+    asyncio.IncompleteReadError,
+)
+
+
+async def run_guarded(probe: ServiceProbe, ctx: ProbeContext, host: str, port: int) -> ProbeResult:
+    """Run ``probe``; a device fault it did not turn into a status becomes one here."""
+    try:
+        return await probe.run(ctx, host, port)
+    except DEVICE_FAULTS as exc:
+        return ProbeResult((), failure_status(probe.name, exc, ctx))

@@ -1,0 +1,285 @@
+"""HTTP probe: ``GET /`` and ``GET /favicon.ico`` with our own minimal HTTP/1.1 client.
+
+Not ``requests``: it cannot bound the *total* time of an exchange, and a slowloris device
+keeps a per-read timeout alive forever. Here each exchange has one deadline, the head and
+body have byte caps, a gzip body inflates to at most ``DECOMPRESSED_MAX``, and no redirect is
+ever followed (``Location`` is recorded as ``http.location``, nothing more). ``https`` is the
+same over TLS, and records the certificate (``tls.subject``, ``tls.issuer``) of its first
+handshake, so an HTTPS port costs no extra handshake for it. ``read_response`` is shared with
+the RTSP probe (same message syntax).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+
+from scanner import limits
+from scanner.errors import DecodeError
+from scanner.model import Outcome
+from scanner.net import deadline_after, read_until_limit
+from scanner.parse.html import decode_text, extract_title
+from scanner.parse.http import (
+    ChunkedDecoder,
+    ResponseHead,
+    content_length,
+    decode_content,
+    find_head_end,
+    is_chunked,
+    parse_head,
+)
+from scanner.probes.base import (
+    USER_AGENT,
+    ProbeContext,
+    ProbeFailed,
+    ProbeResult,
+    Recorder,
+    connect,
+    seconds,
+)
+from scanner.probes.tls import handshake, record_certificate
+
+BODY_TEXT_MAX = 2 * limits.KIB
+"""Characters of the page kept as ``http.body``."""
+_CHUNK = 16 * limits.KIB
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """One answer, bounded, with how its reading ended."""
+
+    head: ResponseHead
+    body: bytes
+    """Payload after chunked and gzip decoding (possibly cut; see ``complete``)."""
+    outcome: Outcome = Outcome.OK
+    detail: str = ""
+    complete: bool = True
+    """The whole body was read (not cut by a cap or the deadline)."""
+
+
+def _kib(size: int) -> str:
+    return f"{size // limits.KIB} KiB"
+
+
+def _check_protocol(buffer: bytes | bytearray, protocol: str) -> None:
+    """Fail fast when the first bytes cannot start an answer of ``protocol``."""
+    prefix = (protocol + "/").encode("ascii")
+    seen = bytes(buffer[: len(prefix)]).upper()
+    if not prefix.startswith(seen):
+        raise ProbeFailed(Outcome.ERROR, f"not {protocol}")
+
+
+async def _read_head(
+    reader: asyncio.StreamReader, deadline: float, protocol: str, window: float
+) -> tuple[bytes, bytes, Outcome, str]:
+    """Read up to the blank line: (head, bytes after it, outcome, detail)."""
+    buffer = bytearray()
+    try:
+        async with asyncio.timeout_at(deadline):
+            while True:
+                try:
+                    chunk = await reader.read(_CHUNK)
+                except ConnectionResetError:
+                    chunk, ended = b"", "reset"
+                else:
+                    ended = "closed"
+                if not chunk:
+                    if not buffer:
+                        raise ProbeFailed(Outcome.ERROR, f"connection {ended} without an answer")
+                    return bytes(buffer), b"", Outcome.ERROR, "answer ended inside the header"
+                start = len(buffer)
+                buffer += chunk
+                _check_protocol(buffer, protocol)
+                end = find_head_end(buffer, start)
+                if end >= 0:
+                    return bytes(buffer[:end]), bytes(buffer[end:]), Outcome.OK, ""
+                if len(buffer) >= limits.HTTP_HEAD_MAX:
+                    cut = bytes(buffer[: limits.HTTP_HEAD_MAX])
+                    return cut, b"", Outcome.ERROR, f"header longer than {_kib(len(cut))}"
+    except TimeoutError:
+        if not buffer:
+            raise ProbeFailed(Outcome.TIMEOUT, f"no answer within {seconds(window)} s") from None
+        return bytes(buffer), b"", Outcome.TIMEOUT, f"deadline {seconds(window)} s reached"
+
+
+async def _read_chunked(
+    reader: asyncio.StreamReader, rest: bytes, deadline: float, body_max: int
+) -> tuple[bytes, bool, str]:
+    """Decode a chunked body: (payload, complete, problem or "")."""
+    decoder = ChunkedDecoder()
+    body = bytearray()
+    wire = len(rest)
+    try:
+        body += decoder.feed(rest)
+        async with asyncio.timeout_at(deadline):
+            # Chunk framing may outweigh tiny chunks, so the wire gets twice the body's cap.
+            while not decoder.done and len(body) < body_max and wire < 2 * body_max:
+                try:
+                    chunk = await reader.read(_CHUNK)
+                except ConnectionResetError:
+                    chunk = b""
+                if not chunk:
+                    return bytes(body[:body_max]), False, ""
+                wire += len(chunk)
+                body += decoder.feed(chunk)
+    except TimeoutError:
+        return bytes(body[:body_max]), False, "deadline"
+    except DecodeError as exc:
+        return bytes(body[:body_max]), False, f"bad chunked body: {exc}"
+    return bytes(body[:body_max]), decoder.done and len(body) <= body_max, ""
+
+
+async def _read_plain(
+    reader: asyncio.StreamReader, rest: bytes, deadline: float, body_max: int, length: int | None
+) -> tuple[bytes, bool, str]:
+    """A body framed by Content-Length or by the end of the connection."""
+    want = body_max if length is None else min(length, body_max)
+    data = rest[:want]
+    if len(data) >= want:
+        return data, length is not None and length <= body_max, ""
+    result = await read_until_limit(reader, want - len(data), deadline)
+    body = data + result.data
+    if result.timed_out:
+        return body, False, "deadline"
+    complete = result.eof if length is None else len(body) == length
+    return body, complete, ""
+
+
+async def read_response(
+    reader: asyncio.StreamReader,
+    deadline: float,
+    window: float,
+    *,
+    protocol: str = "HTTP",
+    body_max: int = limits.HTTP_BODY_MAX,
+    body_to_eof: bool = True,
+) -> Response:
+    """Read one answer within ``deadline``. No usable head -> ProbeFailed.
+
+    ``body_to_eof=False`` (RTSP) reads a body only when Content-Length announces one.
+    """
+    raw_head, rest, outcome, detail = await _read_head(reader, deadline, protocol, window)
+    try:
+        head = parse_head(raw_head, protocol)
+    except DecodeError:
+        raise ProbeFailed(
+            outcome if detail else Outcome.ERROR, detail or f"not {protocol}"
+        ) from None
+    if outcome is not Outcome.OK or head.status in (204, 304) or 100 <= head.status < 200:
+        return Response(head, b"", outcome, detail, complete=outcome is Outcome.OK)
+    length = content_length(head)
+    if is_chunked(head):
+        body, complete, problem = await _read_chunked(reader, rest, deadline, body_max)
+    elif length is None and not body_to_eof:
+        body, complete, problem = b"", True, ""
+    else:
+        body, complete, problem = await _read_plain(reader, rest, deadline, body_max, length)
+    return _finish(head, body, complete, problem, body_max, window)
+
+
+def _finish(
+    head: ResponseHead, body: bytes, complete: bool, problem: str, body_max: int, window: float
+) -> Response:
+    """Undo Content-Encoding and turn how the read ended into an outcome and detail."""
+    outcome, detail = Outcome.OK, ""
+    if problem == "deadline":
+        outcome, detail = Outcome.TIMEOUT, f"deadline {seconds(window)} s reached"
+    elif problem:
+        outcome, detail = Outcome.ERROR, problem
+    elif not complete and len(body) >= body_max:
+        detail = f"answer truncated at {_kib(body_max)}"
+    coding = head.get("content-encoding")
+    if coding and body:
+        try:
+            body, cut = decode_content(body, coding, limits.DECOMPRESSED_MAX)
+        except DecodeError as exc:
+            return Response(head, b"", Outcome.ERROR, str(exc), complete=False)
+        if cut:
+            complete = False
+            detail = detail or f"inflated body truncated at {_kib(limits.DECOMPRESSED_MAX)}"
+    return Response(head, body, outcome, detail, complete)
+
+
+def connection_failure(exc: OSError) -> str:
+    """A status detail for a connection that broke while sending (e.g. a reset)."""
+    if isinstance(exc, ConnectionResetError):
+        return "connection reset without an answer"
+    return f"connection failed: {exc.strerror or exc}"
+
+
+def build_request(host: str, port: int, path: str, default_port: int) -> bytes:
+    """A GET that asks for no compression and no keep-alive."""
+    authority = host if port == default_port else f"{host}:{port}"
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\n"
+        "Accept: */*\r\nConnection: close\r\n\r\n"
+    ).encode("ascii")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpProbe:
+    """``http`` (plain) or ``https`` (over TLS): server, auth, title, location, body, favicon."""
+
+    name: str = "http"
+    tls: bool = False
+
+    async def fetch(
+        self,
+        ctx: ProbeContext,
+        host: str,
+        port: int,
+        path: str,
+        body_max: int,
+        rec: Recorder | None = None,
+    ) -> Response:
+        """One exchange on its own connection; the deadline starts after connect/handshake.
+
+        Over TLS, the certificate goes to ``rec`` (if given) as soon as the handshake is done,
+        so it is kept even when the HTTP exchange then fails.
+        """
+        async with await connect(ctx, host, port) as conn:
+            if self.tls:
+                await handshake(conn, ctx)
+                if rec is not None:
+                    record_certificate(rec, conn.peer_certificate())
+            deadline = deadline_after(ctx.timeout)
+            request = build_request(host, port, path, 443 if self.tls else 80)
+            try:
+                await conn.send(request, deadline)
+                return await read_response(conn.reader, deadline, ctx.timeout, body_max=body_max)
+            except TimeoutError:
+                raise ProbeFailed(Outcome.TIMEOUT, "request not accepted in time") from None
+            except OSError as exc:
+                raise ProbeFailed(Outcome.ERROR, connection_failure(exc)) from None
+
+    async def run(self, ctx: ProbeContext, host: str, port: int) -> ProbeResult:
+        rec = Recorder(host, port, self.name)
+        try:
+            page = await self.fetch(ctx, host, port, "/", limits.HTTP_BODY_MAX, rec)
+        except ProbeFailed as failed:
+            return rec.result(failed.outcome, failed.detail)
+        _record_page(rec, page)
+        if page.outcome is not Outcome.TIMEOUT:  # a stalling server gets no second request
+            await self._favicon(ctx, rec, host, port)
+        return rec.result(page.outcome, page.detail)
+
+    async def _favicon(self, ctx: ProbeContext, rec: Recorder, host: str, port: int) -> None:
+        try:
+            icon = await self.fetch(ctx, host, port, "/favicon.ico", limits.FAVICON_MAX)
+        except ProbeFailed:
+            return  # the page was read; a missing icon is not a failure of the probe
+        if icon.head.status == 200 and icon.body and icon.complete:
+            rec.add("http.favicon_md5", hashlib.md5(icon.body, usedforsecurity=False).hexdigest())
+
+
+def _record_page(rec: Recorder, page: Response) -> None:
+    head = page.head
+    rec.add("http.server", head.get("server"), limits.HEADER_VALUE_MAX)
+    for challenge in head.get_all("www-authenticate"):
+        rec.add("http.www_authenticate", challenge, limits.HEADER_VALUE_MAX)
+    rec.add("http.location", head.get("location"), limits.HEADER_VALUE_MAX)
+    if page.body:
+        text = decode_text(page.body, head.get("content-type"))
+        rec.add("http.title", extract_title(text))
+        rec.add("http.body", text[:BODY_TEXT_MAX])

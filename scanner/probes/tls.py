@@ -1,0 +1,78 @@
+"""TLS probe: handshake, take the device's certificate, record its subject and issuer.
+
+Cameras present self-signed or vendor-CA certificates for an IP address, so nothing is
+verified: the certificate is evidence of who made the firmware, not a trust decision. Old
+firmware speaks TLS 1.0 with old ciphers, so the client context accepts those too (it only
+ever reads a certificate and a login page; it sends no secrets).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import ssl
+from dataclasses import dataclass
+
+from scanner.errors import DecodeError
+from scanner.model import Outcome
+from scanner.net import Connection, deadline_after
+from scanner.parse.tls import certificate_names
+from scanner.probes.base import ProbeContext, ProbeFailed, ProbeResult, Recorder, connect, seconds
+
+
+@functools.cache
+def client_context() -> ssl.SSLContext:
+    """One shared, non-verifying client context that still talks to 2010-era firmware."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    with contextlib.suppress(ssl.SSLError):  # no security levels: keep the defaults
+        context.set_ciphers("ALL:@SECLEVEL=0")
+    context.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0)
+    return context
+
+
+async def handshake(conn: Connection, ctx: ProbeContext) -> None:
+    """Upgrade ``conn`` to TLS within ``ctx.tls_timeout``; failures -> ProbeFailed."""
+    try:
+        await conn.start_tls(client_context(), deadline_after(ctx.tls_timeout))
+    except TimeoutError:
+        raise ProbeFailed(
+            Outcome.TIMEOUT, f"no TLS handshake within {seconds(ctx.tls_timeout)} s"
+        ) from None
+    except ssl.SSLError as exc:
+        raise ProbeFailed(Outcome.ERROR, f"TLS handshake failed: {exc.reason or exc}") from None
+    except (ConnectionError, OSError) as exc:
+        raise ProbeFailed(Outcome.ERROR, f"TLS handshake failed: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class TlsProbe:
+    """Emits ``tls.subject`` and ``tls.issuer``."""
+
+    name: str = "tls"
+
+    async def run(self, ctx: ProbeContext, host: str, port: int) -> ProbeResult:
+        rec = Recorder(host, port, self.name)
+        try:
+            async with await connect(ctx, host, port) as conn:
+                await handshake(conn, ctx)
+                der = conn.peer_certificate()
+        except ProbeFailed as failed:
+            return rec.result(failed.outcome, failed.detail)
+        problem = record_certificate(rec, der)
+        return rec.result(Outcome.ERROR if problem else Outcome.OK, problem)
+
+
+def record_certificate(rec: Recorder, der: bytes | None) -> str:
+    """Add ``tls.subject`` and ``tls.issuer`` from a DER certificate; "" or what went wrong."""
+    if not der:
+        return "no certificate presented"
+    try:
+        names = certificate_names(der)
+    except DecodeError as exc:
+        return f"unreadable certificate: {exc}"
+    rec.add("tls.subject", names.subject)
+    rec.add("tls.issuer", names.issuer)
+    return ""

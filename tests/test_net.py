@@ -1,0 +1,232 @@
+"""scanner.net: scope enforcement, bounded reads, connection slots and the rate limiter.
+
+Loopback only: servers listen on 127.77.x.y with ephemeral ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from scanner.errors import ScopeError
+from scanner.model import Outcome
+from scanner.net import Net, RateLimiter, Slots, deadline_after, read_until_limit
+from scanner.scope import parse_targets
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _serve(host: str, handler: Handler) -> tuple[asyncio.Server, int, list[str]]:
+    """Start a server on host:ephemeral; the list records each peer that connected."""
+    peers: list[str] = []
+
+    async def wrapped(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peers.append(writer.get_extra_info("peername")[0])
+        try:
+            await handler(reader, writer)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(wrapped, host, 0)
+    return server, server.sockets[0].getsockname()[1], peers
+
+
+async def _idle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await reader.read()
+
+
+def test_out_of_scope_connect_raises_and_sends_nothing() -> None:
+    """Net refuses an address outside the scope before any packet: the listener sees nobody."""
+
+    async def main() -> list[str]:
+        server, port, peers = await _serve("127.77.9.2", _idle)
+        net = Net(parse_targets(["127.77.9.1"]))
+        with pytest.raises(ScopeError, match=r"127\.77\.9\.2"):
+            await net.connect("127.77.9.2", port)
+        with pytest.raises(ScopeError):
+            await net.port_state("127.77.9.2", port)
+        with pytest.raises(ScopeError):
+            await net.connect("not-an-ip", port)
+        await asyncio.sleep(0.05)
+        server.close()
+        return peers
+
+    assert asyncio.run(main()) == []
+
+
+def test_port_state_open_and_refused() -> None:
+    """An open port is OK, a closed one REFUSED (the RST of a live host)."""
+
+    async def main() -> tuple[Outcome, Outcome]:
+        server, port, _ = await _serve("127.77.9.3", _idle)
+        net = Net(parse_targets(["127.77.9.3"]))
+        server.close()
+        await server.wait_closed()
+        closed = await net.port_state("127.77.9.3", port)
+        server2, port2, _ = await _serve("127.77.9.3", _idle)
+        opened = await net.port_state("127.77.9.3", port2)
+        server2.close()
+        return opened, closed
+
+    assert asyncio.run(main()) == (Outcome.OK, Outcome.REFUSED)
+
+
+def test_port_state_timeout_frees_its_slot() -> None:
+    """A port that drops SYNs (full accept queue) times out, and its slot is given back."""
+    listener = socket.socket()
+    listener.bind(("127.77.9.8", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = [socket.create_connection(("127.77.9.8", port), timeout=1)]  # queue now full
+
+    async def main() -> tuple[list[Outcome], float, Outcome]:
+        net = Net(parse_targets(["127.77.9.8"]), max_connections=1)
+        started = time.monotonic()
+        stuck = await net.port_states("127.77.9.8", [port, port], timeout=0.2)
+        elapsed = time.monotonic() - started
+        closed = await asyncio.wait_for(net.port_state("127.77.9.8", 9, timeout=0.2), 1)
+        return stuck, elapsed, closed
+
+    try:
+        stuck, elapsed, closed = asyncio.run(main())
+    finally:
+        for sock in (*fillers, listener):
+            sock.close()
+    # With one slot the second connect starts only after the first has timed out.
+    assert stuck == [Outcome.TIMEOUT, Outcome.TIMEOUT]
+    assert 0.15 < elapsed < 0.5
+    assert closed is Outcome.REFUSED
+
+
+def test_slowloris_cut_at_total_deadline() -> None:
+    """A peer sending a byte every 50 ms is cut at the 0.3 s deadline, not kept alive by it."""
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            writer.write(b"x")
+            await writer.drain()
+            await asyncio.sleep(0.05)
+
+    async def main() -> tuple[float, bool, int]:
+        server, port, _ = await _serve("127.77.9.4", trickle)
+        net = Net(parse_targets(["127.77.9.4"]))
+        async with await net.connect("127.77.9.4", port) as conn:
+            started = time.monotonic()
+            result = await read_until_limit(conn.reader, 1_000_000, deadline_after(0.3))
+            elapsed = time.monotonic() - started
+        server.close()
+        return elapsed, result.timed_out, len(result.data)
+
+    elapsed, timed_out, size = asyncio.run(main())
+    assert timed_out and 0.25 < elapsed < 0.6
+    assert 2 <= size <= 10
+
+
+def test_endless_stream_cut_at_byte_cap() -> None:
+    """A peer that never stops sending is cut at max_bytes, marked truncated."""
+
+    async def flood(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            writer.write(b"A" * 65536)
+            await writer.drain()
+
+    async def main() -> tuple[int, bool]:
+        server, port, _ = await _serve("127.77.9.5", flood)
+        net = Net(parse_targets(["127.77.9.5"]))
+        async with await net.connect("127.77.9.5", port) as conn:
+            result = await read_until_limit(conn.reader, 100_000, deadline_after(5))
+        server.close()
+        return len(result.data), result.truncated
+
+    assert asyncio.run(main()) == (100_000, True)
+
+
+def test_eof_reported() -> None:
+    """A peer that says its piece and closes gives eof=True and all its bytes."""
+
+    async def say(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"hello")
+        await writer.drain()
+
+    async def main() -> tuple[bytes, bool]:
+        server, port, _ = await _serve("127.77.9.6", say)
+        net = Net(parse_targets(["127.77.9.6"]))
+        async with await net.connect("127.77.9.6", port) as conn:
+            result = await read_until_limit(conn.reader, 100, deadline_after(2))
+        server.close()
+        return result.data, result.eof
+
+    assert asyncio.run(main()) == (b"hello", True)
+
+
+def test_connection_slots_bound_open_connections() -> None:
+    """With 2 slots, a third connect waits until one of the first two is closed."""
+
+    async def main() -> bool:
+        server, port, _ = await _serve("127.77.9.7", _idle)
+        net = Net(parse_targets(["127.77.9.7"]), max_connections=2)
+        first = await net.connect("127.77.9.7", port)
+        second = await net.connect("127.77.9.7", port)
+        third = asyncio.create_task(net.connect("127.77.9.7", port))
+        await asyncio.sleep(0.1)
+        blocked = not third.done()
+        first.close()
+        conn = await asyncio.wait_for(third, 1)
+        conn.close()
+        second.close()
+        server.close()
+        return blocked
+
+    assert asyncio.run(main())
+
+
+def test_slots_fifo_counts_and_cancellation() -> None:
+    """Slots are granted in arrival order, several at once, and a cancelled waiter loses none."""
+
+    async def main() -> list[str]:
+        slots = Slots(3)
+        order: list[str] = []
+        await slots.acquire(2)
+
+        async def take(name: str, count: int) -> None:
+            await slots.acquire(count)
+            order.append(name)
+
+        big = asyncio.create_task(take("big", 3))
+        small = asyncio.create_task(take("small", 1))  # fits now, but waits behind "big"
+        gone = asyncio.create_task(take("gone", 1))
+        await asyncio.sleep(0.01)
+        gone.cancel()
+        await asyncio.sleep(0.01)
+        assert order == []
+        slots.release(2)  # big gets all three
+        await asyncio.sleep(0.01)
+        slots.release(3)  # small gets one; the cancelled waiter is skipped
+        await asyncio.gather(big, small)
+        with pytest.raises(ValueError):
+            await slots.acquire(4)
+        await slots.acquire(2)  # exactly the two left
+        return order
+
+    assert asyncio.run(main()) == ["big", "small"]
+
+
+def test_rate_limiter_spaces_attempts() -> None:
+    """At 20 attempts/s, 6 attempts take at least 0.25 s; without a rate they are instant."""
+
+    async def timed(limiter: RateLimiter) -> float:
+        started = time.monotonic()
+        for _ in range(6):
+            await limiter.wait()
+        return time.monotonic() - started
+
+    assert asyncio.run(timed(RateLimiter(20))) >= 0.24
+    assert asyncio.run(timed(RateLimiter())) < 0.05
+    with pytest.raises(ValueError):
+        RateLimiter(0)
