@@ -23,10 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import Sample, host_of, load_samples, observations  # noqa: E402
-
-from scanner.model import Observation  # noqa: E402
-from scanner.recognize import Recognizer  # noqa: E402
+from corpus import Sample, host_of, load_samples, observations
+from scanner.model import Observation
+from scanner.recognize import Recognizer
 
 COVERED = ("Hikvision", "Dahua")
 
@@ -74,7 +73,9 @@ def _pct(n: int, d: int) -> str:
 
 def report(rows: list[Row], verbose: bool) -> None:
     covered = [r for r in rows if r.truth in COVERED]
-    oem = [r for r in covered if r.sample.brand and not str(r.sample.brand).startswith(r.truth or "~")]
+    oem = [
+        r for r in covered if r.sample.brand and not str(r.sample.brand).startswith(r.truth or "~")
+    ]
     own = [r for r in covered if r not in oem]
     false_hd = [r for r in rows if r.truth not in COVERED and r.predicted in COVERED]
     cameras = [r for r in rows if r.sample.is_camera and r.truth]
@@ -90,8 +91,10 @@ def report(rows: list[Row], verbose: bool) -> None:
     misses = [r for r in rows if r.truth and r.predicted != r.truth] + false_hd
     if verbose:
         for r in misses:
-            print(f"  {r.sample.id} {r.sample.protocol}: truth={r.truth} predicted={r.predicted} "
-                  f"brand={r.brand} mapped={r.mapped}")
+            print(
+                f"  {r.sample.id} {r.sample.protocol}: truth={r.truth} predicted={r.predicted} "
+                f"brand={r.brand} mapped={r.mapped}"
+            )
     print("misses by protocol:", dict(Counter(r.sample.protocol for r in misses)))
 
 

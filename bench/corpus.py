@@ -87,7 +87,8 @@ def _tls(sample: Sample) -> list[tuple[str, str]]:
 def _xml_from_mapping(root: str, mapping: dict[str, object], xmlns: str = "") -> str:
     attrs = f' xmlns="{escape(xmlns)}"' if xmlns else ""
     inner = "".join(
-        f"<{k}>{escape(str(v))}</{k}>" for k, v in mapping.items()
+        f"<{k}>{escape(str(v))}</{k}>"
+        for k, v in mapping.items()
         if not k.startswith("@") and re.fullmatch(r"[A-Za-z_][\w.-]*", k)
     )
     return f"<{root}{attrs}>{inner}</{root}>"
@@ -99,8 +100,11 @@ def _isapi(sample: Sample) -> list[tuple[str, str]]:
         return [("isapi.device_info", raw)]
     if raw.startswith("Model:"):  # a tool's one-line rendering
         fields = dict(re.findall(r"(\w+): ([^,]+)", raw))
-        mapping = {"model": fields.get("Model"), "serialNumber": fields.get("Serial"),
-                   "firmwareVersion": fields.get("Firmware")}
+        mapping = {
+            "model": fields.get("Model"),
+            "serialNumber": fields.get("Serial"),
+            "firmwareVersion": fields.get("Firmware"),
+        }
         return [("isapi.device_info", _xml_from_mapping("DeviceInfo", mapping))]
     text = raw if raw.startswith("{") else "{" + raw.rstrip(",") + "}"
     try:
@@ -108,20 +112,35 @@ def _isapi(sample: Sample) -> list[tuple[str, str]]:
     except json.JSONDecodeError:
         data = ast.literal_eval(text)
     info = data.get("DeviceInfo", data)
-    return [("isapi.device_info", _xml_from_mapping("DeviceInfo", info, str(info.get("@xmlns", ""))))]
+    return [
+        ("isapi.device_info", _xml_from_mapping("DeviceInfo", info, str(info.get("@xmlns", ""))))
+    ]
 
 
 def _device_information(sample: Sample) -> list[tuple[str, str]]:
     raw = sample.raw.strip()
     if raw.startswith("<"):
         return [("onvif.device_information", raw)]
-    names = {"manufacturer": "Manufacturer", "model": "Model", "fw_version": "FirmwareVersion",
-             "serial_number": "SerialNumber"}
-    pairs = re.findall(r"'?(\w+)'?[:=]\s*'?([^,'}]+)'?", raw.split(":", 1)[-1] if raw.startswith("True") else raw)
+    names = {
+        "manufacturer": "Manufacturer",
+        "model": "Model",
+        "fw_version": "FirmwareVersion",
+        "serial_number": "SerialNumber",
+    }
+    pairs = re.findall(
+        r"'?(\w+)'?[:=]\s*'?([^,'}]+)'?", raw.split(":", 1)[-1] if raw.startswith("True") else raw
+    )
     mapping = {names.get(k, k): v.strip() for k, v in pairs if names.get(k, k)[0].isupper()}
     body = _xml_from_mapping("tds:GetDeviceInformationResponse", mapping)
-    return [("onvif.device_information", body.replace("<tds:GetDeviceInformationResponse>",
-             '<tds:GetDeviceInformationResponse xmlns:tds="http://www.onvif.org/ver10/device/wsdl">'))]
+    return [
+        (
+            "onvif.device_information",
+            body.replace(
+                "<tds:GetDeviceInformationResponse>",
+                '<tds:GetDeviceInformationResponse xmlns:tds="http://www.onvif.org/ver10/device/wsdl">',
+            ),
+        )
+    ]
 
 
 def _onvif(sample: Sample) -> list[tuple[str, str]]:
@@ -140,13 +159,21 @@ def _dhip(sample: Sample) -> list[tuple[str, str]]:
         import io
 
         row = next(csv.DictReader(io.StringIO(raw)))
-        info = {"Vendor": row.get("device_vendor"), "DeviceClass": row.get("device_type"),
-                "DeviceType": row.get("device_model"), "Manufacturer": row.get("manufacturer"),
-                "SerialNo": row.get("device_serial"), "Version": row.get("device_version")}
-        doc = {"mac": row.get("mac_address"), "method": row.get("method"),
-               "params": {"deviceInfo": info}}
+        info = {
+            "Vendor": row.get("device_vendor"),
+            "DeviceClass": row.get("device_type"),
+            "DeviceType": row.get("device_model"),
+            "Manufacturer": row.get("manufacturer"),
+            "SerialNo": row.get("device_serial"),
+            "Version": row.get("device_version"),
+        }
+        doc = {
+            "mac": row.get("mac_address"),
+            "method": row.get("method"),
+            "params": {"deviceInfo": info},
+        }
         return [("dhip.reply", json.dumps(doc))]
-    text = raw[raw.find("{"):]
+    text = raw[raw.find("{") :]
     if "=>" in text:  # a Ruby hash rendering
         text = text.replace("=>", ":").replace("nil", "null")
     return [("dhip.reply", text.strip())]
@@ -154,7 +181,9 @@ def _dhip(sample: Sample) -> list[tuple[str, str]]:
 
 def _mdns(sample: Sample) -> list[tuple[str, str]]:
     raw = sample.raw
-    pairs = [("mdns.instance", m) for m in re.findall(r'"([^"]+\._[\w-]+\._tcp\.local\.?)"', raw)[:1]]
+    pairs = [
+        ("mdns.instance", m) for m in re.findall(r'"([^"]+\._[\w-]+\._tcp\.local\.?)"', raw)[:1]
+    ]
     name = re.search(r'name=f?"([^"]+)"', raw)
     if name:
         pairs.append(("mdns.instance", name.group(1)))
@@ -169,7 +198,12 @@ def _ssdp(sample: Sample) -> list[tuple[str, str]]:
     raw = sample.raw.strip()
     if raw.startswith("{"):
         headers = {k: v for k, v in json.loads(raw).items() if not k.startswith("_")}
-        return [("ssdp.response", "HTTP/1.1 200 OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()))]
+        return [
+            (
+                "ssdp.response",
+                "HTTP/1.1 200 OK\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()),
+            )
+        ]
     if raw.startswith('"timestamp"') or raw.startswith('"20'):
         server = re.search(r'"(Linux[^"]*UPnP[^"]*)"', raw)
         return [("ssdp.server", server.group(1))] if server else []
@@ -226,8 +260,18 @@ def load_samples(*paths: Path) -> list[Sample]:
         if line.strip():
             r = json.loads(line)
             raw = r["raw"] if isinstance(r["raw"], str) else json.dumps(r["raw"])
-            samples.append(Sample(r["id"], r["protocol"], r.get("protocol_detail") or "", raw,
-                                  r.get("manufacturer"), r.get("brand"), r.get("model"), r.get("is_camera")))
+            samples.append(
+                Sample(
+                    r["id"],
+                    r["protocol"],
+                    r.get("protocol_detail") or "",
+                    raw,
+                    r.get("manufacturer"),
+                    r.get("brand"),
+                    r.get("model"),
+                    r.get("is_camera"),
+                )
+            )
     return samples
 
 
@@ -256,7 +300,11 @@ def main(argv: list[str]) -> int:
             unmapped += 1
             continue
         for field, value in pairs:
-            print(json.dumps({"host": host_of(index), "field": field, "value": value, "sample": sample.id}))
+            print(
+                json.dumps(
+                    {"host": host_of(index), "field": field, "value": value, "sample": sample.id}
+                )
+            )
     print(f"{len(samples)} samples, {unmapped} with no camscan field yet", file=sys.stderr)
     return 0
 
@@ -265,6 +313,8 @@ if __name__ == "__main__":
     raise SystemExit(main(sys.argv))
 
 
-def iter_mapped(samples: list[Sample]) -> Iterator[tuple[int, Sample, list[tuple[str, str]] | None]]:
+def iter_mapped(
+    samples: list[Sample],
+) -> Iterator[tuple[int, Sample, list[tuple[str, str]] | None]]:
     for index, sample in enumerate(samples):
         yield index, sample, observations(sample)

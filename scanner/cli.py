@@ -28,15 +28,27 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 _EXTENSIONS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 
 format_option = click.option(
-    "-f", "--format", "fmt", type=str, default=None, metavar="|".join(FORMATS),
+    "-f",
+    "--format",
+    "fmt",
+    type=str,
+    default=None,
+    metavar="|".join(FORMATS),
     help="Output format. Default: table on a terminal, else json (or from -o's extension).",
 )
 output_option = click.option(
-    "-o", "--output", type=str, default=None, metavar="FILE",
+    "-o",
+    "--output",
+    type=str,
+    default=None,
+    metavar="FILE",
     help="Write the result to FILE instead of standard output.",
 )
 fingerprints_option = click.option(
-    "--fingerprints", type=str, default=None, metavar="DIR",
+    "--fingerprints",
+    type=str,
+    default=None,
+    metavar="DIR",
     help="Use the fingerprint database in DIR instead of the one shipped with camscan.",
 )
 
@@ -50,22 +62,46 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("targets", nargs=-1, metavar="[TARGET]...")
-@click.option("-i", "--interface", type=str, default=None,
-              help="Interface whose subnet(s) to scan when no TARGET is given.")
+@click.option(
+    "-i",
+    "--interface",
+    type=str,
+    default=None,
+    help="Interface whose subnet(s) to scan when no TARGET is given.",
+)
 @format_option
 @output_option
-@click.option("--timeout", type=str, default="2", show_default=True, metavar="SECONDS",
-              help="Answer window for each probe exchange.")
-@click.option("--ports", type=str, default=None, metavar="LIST",
-              help="TCP ports to probe, e.g. 80,443,554,8000-8100 (default: the camera set).")
+@click.option(
+    "--timeout",
+    type=str,
+    default="2",
+    show_default=True,
+    metavar="SECONDS",
+    help="Answer window for each probe exchange.",
+)
+@click.option(
+    "--ports",
+    type=str,
+    default=None,
+    metavar="LIST",
+    help="TCP ports to probe, e.g. 80,443,554,8000-8100 (default: the camera set).",
+)
 @click.option("--allow-public", is_flag=True, help="Allow targets in public address space.")
 @click.option("--force", is_flag=True, help="Allow more than 65,536 addresses.")
-@click.option("--max-hosts", type=click.IntRange(1, 4096), default=None,
-              help="Hosts probed at once.")
+@click.option(
+    "--max-hosts", type=click.IntRange(1, 4096), default=None, help="Hosts probed at once."
+)
 @fingerprints_option
 def scan(
-    targets: tuple[str, ...], interface: str | None, fmt: str | None, output: str | None,
-    timeout: str, ports: str | None, allow_public: bool, force: bool, max_hosts: int | None,
+    targets: tuple[str, ...],
+    interface: str | None,
+    fmt: str | None,
+    output: str | None,
+    timeout: str,
+    ports: str | None,
+    allow_public: bool,
+    force: bool,
+    max_hosts: int | None,
     fingerprints: str | None,
 ) -> None:
     """Scan TARGETs (IPv4 address, CIDR 192.168.1.0/24, or range 192.168.1.10-50).
@@ -118,8 +154,14 @@ def identify(source: str, fmt: str | None, output: str | None, fingerprints: str
 @cli.command()
 @format_option
 @output_option
-@click.option("--timeout", type=str, default="2", show_default=True, metavar="SECONDS",
-              help="Answer window for each probe exchange.")
+@click.option(
+    "--timeout",
+    type=str,
+    default="2",
+    show_default=True,
+    metavar="SECONDS",
+    help="Answer window for each probe exchange.",
+)
 @fingerprints_option
 def demo(fmt: str | None, output: str | None, timeout: str, fingerprints: str | None) -> None:
     """Start a simulated camera LAN on loopback (127.77.0.0/24), scan it, print the result.
@@ -146,7 +188,8 @@ def _open_input(source: str) -> Iterator[TextIO]:
         handle = open(source, encoding="utf-8", errors="replace")  # noqa: SIM115
     except OSError as exc:
         raise UsageError(
-            f"camscan: cannot read '{source}': {exc.strerror} (give a readable file, or - for stdin)"
+            f"camscan: cannot read '{source}': {exc.strerror} "
+            "(give a readable file, or - for stdin)"
         ) from None
     with handle:
         yield handle

@@ -19,12 +19,15 @@ from scanner.sim.lab import Lab
 from scanner.unicast import UnicastOptions
 
 
-async def _demo(recognizer: Recognizer, formatter: Formatter, timeout: float,
-                say: Callable[[str], None]) -> None:
+async def _demo(
+    recognizer: Recognizer, formatter: Formatter, timeout: float, say: Callable[[str], None]
+) -> None:
     async with Lab() as lab:
         if any(real != served for real, served in lab.port_map.items()):
-            say("camscan demo: cannot bind ports below 1024 here; the simulated devices "
-                "serve on port+10000 instead")
+            say(
+                "camscan demo: cannot bind ports below 1024 here; the simulated devices "
+                "serve on port+10000 instead"
+            )
         scope = parse_targets(list(lab.addresses))
         ports = tuple(sorted(lab.services))
         unicast = UnicastOptions(ports=ports, timeout=timeout, services=dict(lab.services))
@@ -34,6 +37,7 @@ async def _demo(recognizer: Recognizer, formatter: Formatter, timeout: float,
         formatter.end(info)
 
 
-def run_demo(recognizer: Recognizer, formatter: Formatter, timeout: float,
-             say: Callable[[str], None]) -> None:
+def run_demo(
+    recognizer: Recognizer, formatter: Formatter, timeout: float, say: Callable[[str], None]
+) -> None:
     asyncio.run(_demo(recognizer, formatter, timeout, say))

@@ -58,7 +58,12 @@ def _observation(line: str, where: str) -> Observation | None:
         ) from None
     if not isinstance(item, dict):
         raise UsageError(f"camscan: {where}: expected a JSON object with host, field and value")
-    host, field, value, port = item.get("host"), item.get("field"), item.get("value"), item.get("port")
+    host, field, value, port = (
+        item.get("host"),
+        item.get("field"),
+        item.get("value"),
+        item.get("port"),
+    )
     if not all(isinstance(x, str) for x in (host, field, value)):
         raise UsageError(f"camscan: {where}: host, field and value must all be strings")
     assert isinstance(host, str) and isinstance(field, str) and isinstance(value, str)
@@ -66,7 +71,9 @@ def _observation(line: str, where: str) -> Observation | None:
         host = str(ipaddress.ip_address(host.strip()))
     except ValueError:
         raise UsageError(f"camscan: {where}: host '{host[:64]}' is not an IP address") from None
-    if port is not None and (not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536):
+    if port is not None and (
+        not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536
+    ):
         raise UsageError(f"camscan: {where}: port must be a number from 1 to 65535")
     probe = item.get("probe") if isinstance(item.get("probe"), str) else "identify"
     return Observation(host, port, str(probe), field, value[:VALUE_MAX])

@@ -25,9 +25,13 @@ def progress(stream: TextIO, label: str = "scanning") -> Iterator[ProgressSink |
     )
 
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("addresses"), TimeRemainingColumn(),
-        console=Console(file=stream), transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("addresses"),
+        TimeRemainingColumn(),
+        console=Console(file=stream),
+        transient=True,
     )
     task = bar.add_task(label, total=None)
 

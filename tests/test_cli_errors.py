@@ -22,7 +22,13 @@ CASES: list[tuple[list[str], str]] = [
     (["scan", "1.1.1.0/24"], "--allow-public"),
     (["scan", "10.0.0.0/8"], "--force"),
     (["scan", "::1"], "IPv6"),
-    (["scan", "", ], "not an IPv4"),
+    (
+        [
+            "scan",
+            "",
+        ],
+        "not an IPv4",
+    ),
     (["scan", "127.0.0.1", "--ports", "0"], "--ports"),
     (["scan", "127.0.0.1", "--ports", "70000"], "--ports"),
     (["scan", "127.0.0.1", "--ports", "80,,443"], "--ports"),

@@ -31,7 +31,9 @@ class _Vote:
     via_brand: bool
 
 
-def classify(evidence: Sequence[Evidence], vocabulary: Vocabulary, oui_vendor: str | None = None) -> Verdict:
+def classify(
+    evidence: Sequence[Evidence], vocabulary: Vocabulary, oui_vendor: str | None = None
+) -> Verdict:
     """The verdict for one device from everything that matched."""
     evidence = _dedupe(evidence)
     votes = list(_maker_votes(evidence, vocabulary))
@@ -175,7 +177,9 @@ def _with_reason(verdict: Verdict, votes: Sequence[_Vote]) -> Verdict:
     if maker is None:
         generic = [e for e in verdict.evidence if e.asserts.get("generic") is True]
         reason = (
-            "maker unknown: only generic software (" + ", ".join(_label(e) for e in generic[:2]) + ")"
+            "maker unknown: only generic software ("
+            + ", ".join(_label(e) for e in generic[:2])
+            + ")"
             if generic
             else "maker unknown: no identifying evidence"
         )

@@ -186,8 +186,14 @@ def _entry(path: Path, field: str, raw: object, vocabulary: Vocabulary) -> Finge
     examples = _examples(path, ident, raw.get("examples", []))
     key = raw.get("key")
     return Fingerprint(
-        ident, field, str(raw.get("description", "")), regex,
-        str(key) if key is not None else None, float(weight), asserts, examples,
+        ident,
+        field,
+        str(raw.get("description", "")),
+        regex,
+        str(key) if key is not None else None,
+        float(weight),
+        asserts,
+        examples,
     )
 
 

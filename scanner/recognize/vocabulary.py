@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scanner.errors import UsageError
 
@@ -99,13 +100,16 @@ def _load_oem(root: Path, vendors: Mapping[str, str]) -> dict[str, OemRelation]:
                 "names a vendor missing from vocabulary.toml (add it there)"
             )
         relations[brand] = OemRelation(
-            brand, maker, str(row.get("confidence", "low")),
-            str(row.get("evidence", "")), str(row.get("source", "")),
+            brand,
+            maker,
+            str(row.get("confidence", "low")),
+            str(row.get("evidence", "")),
+            str(row.get("source", "")),
         )
     return relations
 
 
-def _read(path: Path) -> dict[str, list[dict[str, object]] | object]:
+def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
