@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -243,6 +244,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_OK)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: one line, the traceback only on request
+        if os.environ.get("CAMSCAN_DEBUG"):
+            raise
+        _fail(
+            f"camscan: internal error: {type(exc).__name__}: {exc} "
+            "(a bug: please report it; CAMSCAN_DEBUG=1 shows the traceback)",
+            EXIT_FAILURE,
+        )
     sys.exit(result if isinstance(result, int) else EXIT_OK)
 
 
