@@ -20,7 +20,8 @@ from scanner import __version__
 from scanner.errors import UsageError
 from scanner.identify import read_observations
 from scanner.options import parse_ports, parse_timeout
-from scanner.output import FORMATS, Formatter, make_formatter
+from scanner.output import FORMATS, make_formatter
+from scanner.policy import POLICIES, PolicyWatch
 from scanner.progress import progress
 from scanner.recognize import Recognizer
 from scanner.scan import ScanRequest, identify_info, run_scan
@@ -44,6 +45,13 @@ output_option = click.option(
     default=None,
     metavar="FILE",
     help="Write the result to FILE instead of standard output.",
+)
+policy_option = click.option(
+    "--policy",
+    "policies",
+    type=click.Choice(POLICIES),
+    multiple=True,
+    help="Exit with status 3 when a device is covered by this list (repeatable; any = all).",
 )
 fingerprints_option = click.option(
     "--fingerprints",
@@ -92,6 +100,7 @@ def cli() -> None:
 @click.option(
     "--max-hosts", type=click.IntRange(1, 4096), default=None, help="Hosts probed at once."
 )
+@policy_option
 @fingerprints_option
 def scan(
     targets: tuple[str, ...],
@@ -103,8 +112,9 @@ def scan(
     allow_public: bool,
     force: bool,
     max_hosts: int | None,
+    policies: tuple[str, ...],
     fingerprints: str | None,
-) -> None:
+) -> int:
     """Scan TARGETs (IPv4 address, CIDR 192.168.1.0/24, or range 192.168.1.10-50).
 
     Only the targets given are contacted. With no TARGET, the subnet(s) of the chosen
@@ -127,17 +137,25 @@ def scan(
     if max_hosts is not None:
         unicast = unicast.with_max_hosts(max_hosts)
     request = ScanRequest(scope, tuple(texts), unicast, {"timeout": window})
-    with _formatter(fmt, output) as formatter, progress(sys.stderr) as on_progress:
+    with _formatter(fmt, output, policies) as formatter, progress(sys.stderr) as on_progress:
         info = asyncio.run(run_scan(request, recognizer, formatter.device, on_progress))
         formatter.end(info)
+    return formatter.exit_code()
 
 
 @cli.command()
 @click.argument("source", required=False, default="-", metavar="[FILE|-]")
 @format_option
 @output_option
+@policy_option
 @fingerprints_option
-def identify(source: str, fmt: str | None, output: str | None, fingerprints: str | None) -> None:
+def identify(
+    source: str,
+    fmt: str | None,
+    output: str | None,
+    policies: tuple[str, ...],
+    fingerprints: str | None,
+) -> int:
     """Identify devices from observations (JSON Lines) without touching the network.
 
     Each line: {"host": "198.18.0.7", "field": "http.server", "value": "App-webs/"},
@@ -146,10 +164,11 @@ def identify(source: str, fmt: str | None, output: str | None, fingerprints: str
     recognizer = _recognizer(fingerprints)
     with _open_input(source) as stream:
         data = read_observations(stream, source, lambda m: click.echo(m, err=True))
-    with _formatter(fmt, output) as formatter:
+    with _formatter(fmt, output, policies) as formatter:
         for host, observations in data.by_host.items():
             formatter.device(recognizer.device(host, observations, found_by=("identify",)))
         formatter.end(identify_info([source], len(recognizer.database)))
+    return formatter.exit_code()
 
 
 @cli.command()
@@ -163,8 +182,15 @@ def identify(source: str, fmt: str | None, output: str | None, fingerprints: str
     metavar="SECONDS",
     help="Answer window for each probe exchange.",
 )
+@policy_option
 @fingerprints_option
-def demo(fmt: str | None, output: str | None, timeout: str, fingerprints: str | None) -> None:
+def demo(
+    fmt: str | None,
+    output: str | None,
+    timeout: str,
+    policies: tuple[str, ...],
+    fingerprints: str | None,
+) -> int:
     """Start a simulated camera LAN on loopback (127.77.0.0/24), scan it, print the result.
 
     Nothing leaves this machine: every simulated device listens on a loopback address."""
@@ -172,8 +198,9 @@ def demo(fmt: str | None, output: str | None, timeout: str, fingerprints: str | 
 
     window = parse_timeout(timeout)
     recognizer = _recognizer(fingerprints)
-    with _formatter(fmt, output) as formatter:
+    with _formatter(fmt, output, policies) as formatter:
         run_demo(recognizer, formatter, window, lambda m: click.echo(m, err=True))
+    return formatter.exit_code()
 
 
 def _recognizer(fingerprints: str | None) -> Recognizer:
@@ -206,8 +233,10 @@ def _format_name(fmt: str | None, output: str | None) -> str:
 
 
 @contextlib.contextmanager
-def _formatter(fmt: str | None, output: str | None) -> Iterator[Formatter]:
-    formatter = make_formatter(_format_name(fmt, output))
+def _formatter(
+    fmt: str | None, output: str | None, policies: tuple[str, ...] = ()
+) -> Iterator[PolicyWatch]:
+    formatter = PolicyWatch(make_formatter(_format_name(fmt, output)), frozenset(policies))
     if output is None:
         formatter.begin(sys.stdout)
         yield formatter

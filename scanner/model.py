@@ -38,6 +38,8 @@ FIELDS: tuple[str, ...] = (
     "mdns.txt",
     "sadp.reply",
     "dhip.reply",
+    "ubnt.reply",
+    "xm.reply",
     "dahua.magicbox",
     "isapi.device_info",
     "ftp.banner",
@@ -149,6 +151,34 @@ class ProbeStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class ListFlag:
+    """One regulatory list that covers a device, and how firmly."""
+
+    list_id: str
+    """"ndaa889", "fcc" or "uk2022" (fingerprints/compliance.toml)."""
+    name: str
+    status: Literal["covered", "possible"]
+    """covered: strong evidence names a listed maker; possible: only weak evidence does."""
+    entity: str
+    """The listed entity (corporate group) the maker belongs to."""
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Compliance:
+    """Which lists cover a device, on what evidence. A risk flag, not a legal finding."""
+
+    status: Literal["covered", "possible", "not-covered", "unknown"]
+    flags: tuple[ListFlag, ...]
+    basis: str
+    """One line: the evidence the flag rests on (or why there is none)."""
+
+    @staticmethod
+    def unknown() -> Compliance:
+        return Compliance("unknown", (), "maker unknown")
+
+
+@dataclass(frozen=True, slots=True)
 class Device:
     """One device (one IP address), everything seen of it, and the verdict."""
 
@@ -160,6 +190,7 @@ class Device:
     found_by: tuple[str, ...] = ()
     """Probes that found this device (answered at all)."""
     open_ports: tuple[int, ...] = ()
+    compliance: Compliance | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,6 +195,8 @@ def test_json_document_validates_and_sorts_numerically() -> None:
         "cameras": 2,
         "by_manufacturer": {"Dahua": 1, "Hikvision": 1},
         "by_brand": {"Hikvision": 1, "Lorex": 1},
+        "covered": {},
+        "possibly_covered": {},
     }
     assert doc["scan"]["targets"] == ["198.18.0.0/24"]
     assert doc["scan"]["options"] == {"timeout": 1.0, "probes": ["http", "rtsp"]}
@@ -369,6 +371,7 @@ def test_table_plain_on_non_tty(monkeypatch: pytest.MonkeyPatch) -> None:
         "Model",
         "Type",
         "Conf.",
+        "Flag",
         "Reason",
     ]
     assert lines[-1] == "3 devices, 2 cameras; by maker: Dahua 1, Hikvision 1"

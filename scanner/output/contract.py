@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any
 
-from scanner.model import Device, Evidence, Observation, ScanInfo, Verdict
+from scanner.model import Compliance, Device, Evidence, Observation, ScanInfo, Verdict
 from scanner.output.sanitize import json_line_safe
 
 SCHEMA = "camscan/1"
@@ -78,12 +78,26 @@ def _verdict(verdict: Verdict) -> dict[str, Any]:
     }
 
 
+def _compliance(compliance: Compliance | None) -> dict[str, Any]:
+    compliance = compliance or Compliance.unknown()
+    return {
+        "status": compliance.status,
+        "basis": compliance.basis,
+        "lists": [
+            {"id": f.list_id, "name": f.name, "status": f.status, "entity": f.entity,
+             "source": f.source}
+            for f in compliance.flags
+        ],
+    }
+
+
 def device_to_dict(device: Device) -> dict[str, Any]:
     """The device object of the contract (one line of ``jsonl``, one item of ``devices``)."""
     return {
         "ip": device.ip,
         "mac": device.mac,
         "verdict": _verdict(device.verdict),
+        "compliance": _compliance(device.compliance),
         "observations": [_observation(obs) for obs in device.observations],
         "probes": {status.probe: status.label() for status in device.probes},
         "found_by": list(device.found_by),
@@ -131,6 +145,18 @@ def summarize(devices: Sequence[Device]) -> dict[str, Any]:
         "cameras": sum(1 for device in devices if device.verdict.is_camera is True),
         "by_manufacturer": _count(device.verdict.manufacturer for device in devices),
         "by_brand": _count(device.verdict.brand for device in devices),
+        "covered": _count(
+            flag.list_id
+            for device in devices
+            for flag in (device.compliance.flags if device.compliance else ())
+            if flag.status == "covered"
+        ),
+        "possibly_covered": _count(
+            flag.list_id
+            for device in devices
+            for flag in (device.compliance.flags if device.compliance else ())
+            if flag.status == "possible"
+        ),
     }
 
 

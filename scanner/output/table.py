@@ -37,6 +37,7 @@ HEADERS: tuple[str, ...] = (
     "Model",
     "Type",
     "Conf.",
+    "Flag",
     "Reason",
 )
 
@@ -66,6 +67,16 @@ def _confidence(value: float) -> Text:
     return Text(f"{value:.2f}", style=style)
 
 
+def _flag(device: Device) -> Text:
+    """'covered' (red) or 'possible' (yellow) when a regulatory list covers the device."""
+    status = device.compliance.status if device.compliance else "unknown"
+    if status == "covered":
+        return Text("COVERED", style="bold red")
+    if status == "possible":
+        return Text("possible", style="yellow")
+    return Text("-")
+
+
 def _row(device: Device) -> dict[str, Text]:
     verdict = device.verdict
     return {
@@ -76,6 +87,7 @@ def _row(device: Device) -> dict[str, Text]:
         "Model": _cell(verdict.model),
         "Type": _cell(_kind(verdict)),
         "Conf.": _confidence(verdict.confidence),
+        "Flag": _flag(device),
         "Reason": _cell(_reason(verdict)),
     }
 
@@ -90,7 +102,14 @@ def summary_line(devices: list[Device]) -> str:
     )
     by_maker: dict[str, int] = counts["by_manufacturer"]
     makers = ", ".join(f"{clean(name, CELL_MAX)} {n}" for name, n in by_maker.items())
-    return f"{line}; by maker: {makers}" if makers else line
+    line = f"{line}; by maker: {makers}" if makers else line
+    covered = sum(1 for d in devices if d.compliance and d.compliance.status == "covered")
+    possible = sum(1 for d in devices if d.compliance and d.compliance.status == "possible")
+    if covered or possible:
+        line += f"; covered by NDAA/FCC/UK lists: {covered}" + (
+            f" (+{possible} possibly)" if possible else ""
+        )
+    return line
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -116,7 +135,7 @@ def _console(stream: TextIO) -> Console:
 
 #: Columns never wrapped (an address split over two lines is misread). The others wrap at
 #: word boundaries, widest first, when the terminal is narrower than the table.
-_WHOLE = ("IP", "MAC", "Type", "Conf.")
+_WHOLE = ("IP", "MAC", "Type", "Conf.", "Flag")
 
 
 def _headers(width: int) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from scanner.model import Device, Evidence, Observation, ProbeStatus
 from scanner.parse.fields import derived
 from scanner.recognize.classify import classify
+from scanner.recognize.compliance import RegulatoryList, assess, load_lists
 from scanner.recognize.fingerprints import Database, load_database
 from scanner.recognize.oui import lookup, normalise_mac, oui_evidence
 
@@ -20,10 +21,12 @@ class Recognizer:
     """The fingerprint database and the classifier, ready to judge devices."""
 
     database: Database
+    lists: tuple[RegulatoryList, ...] = ()
 
     @classmethod
     def load(cls, root: Path | None = None) -> Recognizer:
-        return cls(load_database(root))
+        database = load_database(root)
+        return cls(database, load_lists(database.root))
 
     def expand(self, observations: Iterable[Observation]) -> list[Observation]:
         """The observations plus those implied by structured ones (ProbeMatch -> scopes)."""
@@ -78,4 +81,5 @@ class Recognizer:
             verdict=verdict,
             found_by=tuple(dict.fromkeys(found_by)),
             open_ports=tuple(sorted(set(open_ports))),
+            compliance=assess(verdict, vocabulary, self.lists),
         )

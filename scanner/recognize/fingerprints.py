@@ -22,7 +22,7 @@ from scanner.recognize.vocabulary import Vocabulary, load_vocabulary
 AssertValue = str | bool
 _FLAGS = {"i": re.IGNORECASE, "s": re.DOTALL, "m": re.MULTILINE}
 _VENDOR_FIELDS = ("manufacturer", "brand")
-_DATA_FILES = frozenset({"vocabulary.toml", "oem.toml", "ouis.toml"})
+_DATA_FILES = frozenset({"vocabulary.toml", "oem.toml", "ouis.toml", "compliance.toml"})
 
 
 class FingerprintError(UsageError):
