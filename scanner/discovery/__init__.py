@@ -1,0 +1,114 @@
+"""Discovery: every way a camera answers when asked by the whole LAN or directly.
+
+One module per protocol, each a :class:`DiscoveryProbe`; ``DISCOVERY_PROBES`` lists them and
+:func:`discover_all` runs them concurrently and merges what they found. The CLI builds the
+:class:`DiscoveryContext` with :func:`make_context` (interface, its address and broadcast
+address, the scope, and whether to ask by multicast, directly, or both).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+
+from scanner.discovery.arp import ArpProbe, read_neighbour_table
+from scanner.discovery.base import (
+    GLOBAL,
+    DiscoveryContext,
+    DiscoveryProbe,
+    DiscoveryResult,
+    merge,
+)
+from scanner.discovery.dhip import DhipProbe
+from scanner.discovery.mdns import MdnsProbe
+from scanner.discovery.sadp import SadpProbe
+from scanner.discovery.ssdp import SsdpProbe
+from scanner.discovery.ubnt import UbntProbe
+from scanner.discovery.wsd import WsdProbe
+from scanner.discovery.xm import XmProbe
+from scanner.model import Outcome, ProbeStatus
+from scanner.scope import Scope
+
+DISCOVERY_PROBES: tuple[DiscoveryProbe, ...] = (
+    WsdProbe(),  # ONVIF WS-Discovery 3702 (+ ONVIF calls to in-scope XAddrs)
+    SsdpProbe(),  # SSDP 1900 (+ UPnP description from in-scope LOCATION)
+    MdnsProbe(),  # mDNS / DNS-SD 5353 via python-zeroconf
+    SadpProbe(),  # Hikvision SADP 37020
+    DhipProbe(),  # Dahua DHIP 37810
+    UbntProbe(),  # Ubiquiti discovery 10001
+    XmProbe(),  # Xiongmai / XMEye 34569
+    ArpProbe(),  # ARP sweep (root) or the kernel's neighbour table
+)
+
+__all__ = [
+    "DISCOVERY_PROBES",
+    "GLOBAL",
+    "DiscoveryContext",
+    "DiscoveryProbe",
+    "DiscoveryResult",
+    "discover_all",
+    "make_context",
+    "read_neighbour_table",
+]
+
+
+async def discover_all(
+    ctx: DiscoveryContext, probes: tuple[DiscoveryProbe, ...] = DISCOVERY_PROBES
+) -> DiscoveryResult:
+    """Run every probe at once; merged statuses are keyed ``"<probe>/<ip>"``.
+
+    A probe that fails with an unexpected exception becomes an ``error`` status instead of
+    taking the others down.
+    """
+    outcomes = await asyncio.gather(*(p.discover(ctx) for p in probes), return_exceptions=True)
+    results: list[DiscoveryResult] = []
+    for probe, outcome in zip(probes, outcomes, strict=True):
+        if isinstance(outcome, DiscoveryResult):
+            results.append(outcome)
+        elif isinstance(outcome, Exception):
+            status = ProbeStatus(probe.name, Outcome.ERROR, f"{type(outcome).__name__}: {outcome}")
+            results.append(DiscoveryResult((), {GLOBAL: status}))
+        else:
+            raise outcome
+    return merge(results)
+
+
+def make_context(
+    scope: Scope,
+    interface: str | None = None,
+    *,
+    timeout: float = 2.0,
+    multicast: bool = True,
+    unicast_targets: tuple[str, ...] = (),
+    multicast_ttl: int = 1,
+    rate: float | None = None,
+) -> DiscoveryContext:
+    """A context for `interface` (-i; None = the default-route interface, if any).
+
+    Looks up the interface's first IPv4 address (IP_MULTICAST_IF, mDNS) and that subnet's
+    broadcast address; a loopback interface gets no broadcast and TTL 0.
+    """
+    from scanner.interfaces import default_interface, interfaces
+
+    name = interface or default_interface()
+    known = interfaces().get(name or "")
+    local_ip = broadcast = None
+    if known is not None and known.addresses:
+        local_ip = str(known.addresses[0])
+        network = known.networks[0]
+        if not network.is_loopback and network.prefixlen < 31:
+            broadcast = str(network.broadcast_address)
+        if ipaddress.IPv4Address(local_ip).is_loopback:
+            multicast_ttl = 0
+    extra = {"rate": rate} if rate else {}
+    return DiscoveryContext(
+        scope=scope,
+        interface=name,
+        local_ip=local_ip,
+        timeout=timeout,
+        multicast=multicast,
+        unicast_targets=unicast_targets,
+        multicast_ttl=multicast_ttl,
+        broadcast=broadcast,
+        **extra,
+    )

@@ -1,0 +1,172 @@
+"""The one small interface every discovery protocol implements, and what they share.
+
+A discovery probe asks the whole LAN at once (multicast or broadcast) and/or each address of
+``DiscoveryContext.unicast_targets`` directly ("directed" mode, for cameras in another VLAN),
+then reads answers for ``timeout`` seconds. It returns a :class:`DiscoveryResult`: what the
+answering hosts said, as observations, and one status per host plus a global one under
+``"*"``. It never raises for anything a device does; a bad answer becomes a status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from scanner import limits
+from scanner.model import Observation, Outcome, ProbeStatus
+from scanner.parse.http import cap_text
+from scanner.scope import Scope
+
+GLOBAL = "*"
+"""Key of the status that describes the probe as a whole (sent, heard, ignored)."""
+
+DEFAULT_RATE = 1000.0
+"""Directed datagrams per second, over all targets (a /24 x 3 payloads takes under 1 s)."""
+
+
+@dataclass(frozen=True)
+class DiscoveryContext:
+    """Where and how to ask. Built once per scan (see :func:`scanner.discovery.make_context`)."""
+
+    scope: Scope
+    """Only hosts in scope are reported or contacted again (XAddrs, LOCATION)."""
+    interface: str | None = None
+    """Interface name multicast is pinned to (ARP too); None = the kernel's choice."""
+    local_ip: str | None = None
+    """IPv4 address of `interface`: IP_MULTICAST_IF, and the mDNS interface."""
+    timeout: float = 2.0
+    """Answer window in seconds, after the last datagram was sent."""
+    multicast: bool = True
+    """Ask the LAN as a whole: multicast groups and the interface's broadcast address."""
+    unicast_targets: tuple[str, ...] = ()
+    """Addresses to send directed probes to (empty = none). Out-of-scope ones are skipped."""
+    multicast_ttl: int = 1
+    """1 keeps multicast on the link; 0 keeps it on this host (loopback tests)."""
+    broadcast: str | None = None
+    """Directed broadcast address of `interface` (198.18.0.255); None = send no broadcast."""
+    rate: float = DEFAULT_RATE
+    """Upper bound on directed datagrams per second."""
+
+
+@dataclass(frozen=True)
+class DiscoveryResult:
+    """What one probe (or all of them, merged) found."""
+
+    observations: tuple[Observation, ...] = ()
+    statuses: dict[str, ProbeStatus] = field(default_factory=dict)
+    """One probe: host ip -> status, plus ``"*"``. Merged (discover_all): keys are
+    ``"<probe>/<ip>"`` and ``"<probe>/*"``; use :meth:`host_statuses` to read them."""
+
+    def hosts(self) -> tuple[str, ...]:
+        """Every host that answered anything, sorted by address."""
+        ips = {o.host for o in self.observations}
+        ips |= {key.rpartition("/")[2] for key in self.statuses}
+        ips.discard(GLOBAL)
+        return tuple(sorted(ips, key=_ip_key))
+
+    def host_statuses(self, ip: str) -> tuple[ProbeStatus, ...]:
+        """Statuses about `ip`, from a single probe's result or a merged one."""
+        return tuple(s for key, s in self.statuses.items() if key.rpartition("/")[2] == ip)
+
+    def found_by(self, ip: str) -> tuple[str, ...]:
+        """Names of the probes `ip` answered (a status other than skipped means it did)."""
+        names = {o.probe for o in self.observations if o.host == ip}
+        names |= {s.probe for s in self.host_statuses(ip) if s.outcome is Outcome.OK}
+        return tuple(sorted(names))
+
+    def observations_of(self, ip: str) -> tuple[Observation, ...]:
+        return tuple(o for o in self.observations if o.host == ip)
+
+
+class DiscoveryProbe(Protocol):
+    """One discovery protocol."""
+
+    @property
+    def name(self) -> str:
+        """Probe name as statuses and observations show it ("wsd", "sadp", ...)."""
+        ...
+
+    async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult: ...
+
+
+def _ip_key(ip: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in ip.split("."))
+    except ValueError:
+        return (999,)
+
+
+@dataclass
+class Findings:
+    """Collects one probe's observations and per-host statuses, bounded and deduplicated."""
+
+    probe: str
+    observations: list[Observation] = field(default_factory=list)
+    statuses: dict[str, ProbeStatus] = field(default_factory=dict)
+    _seen: set[tuple[str, int | None, str, str]] = field(default_factory=set)
+    _per_host: dict[str, int] = field(default_factory=dict)
+
+    def add(
+        self, host: str, port: int | None, field_name: str, value: str | None, *, probe: str = ""
+    ) -> None:
+        """Record one observation (empty values, repeats and floods are dropped)."""
+        if not value:
+            return
+        if self._per_host.get(host, 0) >= limits.OBSERVATIONS_PER_HOST_MAX:
+            return
+        value = cap_text(value, limits.VALUE_MAX)
+        key = (host, port, field_name, value)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self._per_host[host] = self._per_host.get(host, 0) + 1
+        self.observations.append(Observation(host, port, probe or self.probe, field_name, value))
+
+    def status(self, host: str, outcome: Outcome, detail: str = "", *, probe: str = "") -> None:
+        """Set `host`'s status; an OK never overwrites a problem already recorded."""
+        old = self.statuses.get(host)
+        if old is not None and outcome is Outcome.OK and old.outcome is not Outcome.OK:
+            return
+        self.statuses[host] = ProbeStatus(probe or self.probe, outcome, detail)
+
+    def result(self, outcome: Outcome, detail: str = "") -> DiscoveryResult:
+        statuses = dict(self.statuses)
+        statuses[GLOBAL] = ProbeStatus(self.probe, outcome, detail)
+        return DiscoveryResult(tuple(self.observations), statuses)
+
+
+def skipped(probe: str, why: str) -> DiscoveryResult:
+    """A result for a probe that did not run (nothing to ask, no permission, ...)."""
+    return DiscoveryResult((), {GLOBAL: ProbeStatus(probe, Outcome.SKIPPED, why)})
+
+
+def merge(results: Iterable[DiscoveryResult]) -> DiscoveryResult:
+    """Merge per-probe results: observations in order without repeats, statuses re-keyed."""
+    observations: list[Observation] = []
+    seen: set[Observation] = set()
+    statuses: dict[str, ProbeStatus] = {}
+    for result in results:
+        for obs in result.observations:
+            if obs not in seen:
+                seen.add(obs)
+                observations.append(obs)
+        for key, status in result.statuses.items():
+            host = key.rpartition("/")[2]
+            statuses[f"{status.probe}/{host}"] = status
+    return DiscoveryResult(tuple(observations), statuses)
+
+
+def summary(answered: int, hosts: int, ignored: int, errors: int, extra: str = "") -> str:
+    """The global status detail: '5 answers from 4 hosts, 2 out of scope ignored'."""
+    parts = [
+        f"{answered} answer{'s' if answered != 1 else ''} from {hosts} host"
+        f"{'s' if hosts != 1 else ''}"
+    ]
+    if ignored:
+        parts.append(f"{ignored} out of scope ignored")
+    if errors:
+        parts.append(f"{errors} unreadable")
+    if extra:
+        parts.append(extra)
+    return ", ".join(parts)

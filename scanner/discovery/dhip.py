@@ -1,0 +1,65 @@
+"""Dahua DHIP discovery over UDP 37810: ``DHDiscover.search`` in a 32-byte DHIP header.
+
+Wire format: shared/protocols.md §2.1 (mcw0/DahuaConsole net.py, rroller/dahua
+discovery.py, UniversalScanner Dahua2.cs). The request goes to 239.255.255.251:37810, to the
+interface's broadcast address and to each directed target (rroller: some units answer only
+unicast); answers come back to the sender's port as ``client.notifyDevInfo``. Bare JSON gets
+no answer (rroller), so the header is always sent. An answer means Dahua-made firmware;
+``Vendor``/``Manufacturer`` inside name the label (Lorex, Intelbras, "Private" = none).
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+
+from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings
+from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
+from scanner.errors import DecodeError
+from scanner.parse.dhip import HEADER_LEN, MAGIC, parse_dhip
+from scanner.parse.kv import decode_text, normalize_mac
+
+PORT = 37810
+GROUP = "239.255.255.251"
+BODY = json.dumps({"method": "DHDiscover.search", "params": {"mac": "", "uni": 1}}).encode()
+
+
+def search_request() -> bytes:
+    """Header (LE u32 32, 'DHIP', 8 zero bytes, u64 length twice) + JSON: 96 bytes."""
+    return (
+        struct.pack("<I", HEADER_LEN)
+        + b"DHIP"
+        + bytes(8)
+        + struct.pack("<QQ", len(BODY), len(BODY))
+        + BODY
+    )
+
+
+PLAN = UdpPlan(PORT, (search_request(),), groups=(GROUP,), broadcast=True)
+
+
+def json_body(data: bytes) -> str:
+    """The JSON text of an answer: after the header, without the trailing ``0a 00``."""
+    body = data[HEADER_LEN:] if data.startswith(MAGIC) else data
+    start = body.find(b"{")
+    if start < 0:
+        raise DecodeError("no JSON object in DHIP answer")
+    return decode_text(body[start:].rstrip(b"\x00").rstrip())
+
+
+def read_answer(datagram: Datagram, findings: Findings) -> bool:
+    if not datagram.data.startswith(MAGIC) and not datagram.data.lstrip().startswith(b"{"):
+        raise DecodeError("not a DHIP datagram")
+    reply = parse_dhip(datagram.data)
+    if reply.method != "client.notifyDevInfo":
+        return False  # another prober's search
+    findings.add(datagram.source, PORT, "dhip.reply", json_body(datagram.data))
+    findings.add(datagram.source, None, "mac", normalize_mac(reply.mac or ""))
+    return True
+
+
+class DhipProbe:
+    name = "dhip"
+
+    async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
+        return judge(self.name, await exchange(ctx, PLAN), read_answer)

@@ -1,0 +1,201 @@
+"""ONVIF follow-up calls to the XAddrs a WS-Discovery answer named, without credentials.
+
+Only calls the ONVIF Core specification marks PRE_AUTH are expected to answer
+(GetSystemDateAndTime, GetCapabilities, GetServices; protocols.md §4.1), plus one
+GetDeviceInformation, which most devices refuse without a login: the refusal is recorded
+(``refused: needs login``, and the Fault itself as ``onvif.device_information``), never
+retried and never answered with a password (failed logins count toward lockouts).
+
+Every connection goes through ``scanner.net`` (scope-checked, bounded); an XAddr outside the
+scope is never contacted. The SOAP body carries the xsi/xsd declarations some ONVIF stacks
+insist on (shared/testlan/README.md, npm onvif mock).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from scanner import limits
+from scanner.discovery.base import Findings
+from scanner.errors import DecodeError
+from scanner.model import Outcome
+from scanner.net import Net, deadline_after
+from scanner.parse.kv import decode_text
+from scanner.parse.onvif import parse_device_information
+from scanner.parse.xmlsafe import parse_xml
+from scanner.probes.base import USER_AGENT, ProbeContext, ProbeFailed, connect
+from scanner.probes.http import read_response
+
+PROBE = "onvif"
+DEVICE_NS = "http://www.onvif.org/ver10/device/wsdl"
+XADDRS_PER_HOST = 1
+_AUTH_WORDS = ("notauthorized", "not authorized", "failedauthentication", "unauthorized")
+
+
+@dataclass(frozen=True)
+class Call:
+    action: str
+    body: str
+    expect: str
+    """Local name of the element a real answer holds."""
+
+
+CALLS = (
+    Call(
+        "GetSystemDateAndTime", '<GetSystemDateAndTime xmlns="%s"/>', "GetSystemDateAndTimeResponse"
+    ),
+    Call(
+        "GetCapabilities",
+        '<GetCapabilities xmlns="%s"><Category>All</Category></GetCapabilities>',
+        "GetCapabilitiesResponse",
+    ),
+    Call(
+        "GetServices",
+        '<GetServices xmlns="%s"><IncludeCapability>false</IncludeCapability></GetServices>',
+        "GetServicesResponse",
+    ),
+    Call(
+        "GetDeviceInformation", '<GetDeviceInformation xmlns="%s"/>', "GetDeviceInformationResponse"
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """How one call went: outcome, a short detail, and the body when there was one."""
+
+    outcome: Outcome
+    detail: str
+    body: str = ""
+
+
+def endpoint(xaddr: str) -> tuple[str, int, str] | None:
+    """(host, port, path) of an http XAddr with an IPv4 literal host; None otherwise."""
+    try:
+        parts = urlsplit(xaddr)
+        host = parts.hostname or ""
+        ipaddress.IPv4Address(host)
+        port = parts.port or 80
+    except ValueError:
+        return None
+    if parts.scheme.lower() != "http":
+        return None
+    return host, port, parts.path or "/"
+
+
+def envelope(call: Call) -> bytes:
+    body = call.body % DEVICE_NS
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope">'
+        '<s:Body xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xmlns:xsd="http://www.w3.org/2001/XMLSchema">{body}</s:Body></s:Envelope>'
+    ).encode()
+
+
+def request(host: str, port: int, path: str, call: Call) -> bytes:
+    payload = envelope(call)
+    authority = host if port == 80 else f"{host}:{port}"
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\n"
+        "Content-Type: application/soap+xml; charset=utf-8; "
+        f'action="{DEVICE_NS}/{call.action}"\r\n'
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + payload
+
+
+def classify(status: int, body: str, call: Call) -> Reply:
+    """An HTTP answer -> ok / refused (needs login) / error."""
+    lowered = body[:4096].lower()
+    if status == 401 or (status >= 400 and any(w in lowered for w in _AUTH_WORDS)):
+        return Reply(Outcome.REFUSED, "needs login", body)
+    try:
+        root = parse_xml(body).root if body else None
+    except DecodeError as exc:
+        return Reply(Outcome.ERROR, f"HTTP {status}, not SOAP: {exc}")
+    if root is not None and root.find(call.expect) is not None:
+        return Reply(Outcome.OK, "", body)
+    if root is not None and root.find("Fault") is not None:
+        return Reply(Outcome.ERROR, f"HTTP {status}, SOAP fault", body)
+    return Reply(Outcome.ERROR, f"HTTP {status}, no {call.expect}")
+
+
+async def invoke(ctx: ProbeContext, host: str, port: int, path: str, call: Call) -> Reply:
+    """One SOAP call, bounded in bytes and time; never raises for what the device does."""
+    try:
+        connection = await connect(ctx, host, port)
+    except ProbeFailed as failed:
+        return Reply(failed.outcome, failed.detail or f"port {port} closed")
+    async with connection:
+        deadline = deadline_after(ctx.timeout)
+        try:
+            await connection.send(request(host, port, path, call), deadline)
+            answer = await read_response(
+                connection.reader, deadline, ctx.timeout, body_max=limits.XML_MAX
+            )
+        except ProbeFailed as failed:
+            return Reply(failed.outcome, failed.detail)
+        except (OSError, TimeoutError) as exc:
+            return Reply(Outcome.ERROR, f"{call.action}: {exc}")
+    return classify(answer.head.status, decode_text(answer.body), call)
+
+
+async def follow_up(ctx: ProbeContext, findings: Findings, xaddr: str) -> None:
+    """The calls against one in-scope XAddr; results go to `findings` under probe "onvif"."""
+    found = endpoint(xaddr)
+    if found is None:
+        return
+    host, port, path = found
+    done: list[str] = []
+    for call in CALLS:
+        if call.action == "GetServices" and "GetCapabilities ok" in done:
+            continue  # one of the two is enough
+        reply = await invoke(ctx, host, port, path, call)
+        if reply.outcome is Outcome.REFUSED and reply.detail != "needs login":
+            findings.status(f"{PROBE}/{host}", reply.outcome, reply.detail, probe=PROBE)
+            return  # the port is closed: no point asking again
+        if call.action == "GetDeviceInformation":
+            _record_device_information(findings, host, port, reply, done)
+        else:
+            done.append(f"{call.action} {reply.outcome.value}")
+
+
+def _record_device_information(
+    findings: Findings, host: str, port: int, reply: Reply, done: list[str]
+) -> None:
+    if reply.body:
+        try:
+            parse_device_information(reply.body)
+            findings.add(host, port, "onvif.device_information", reply.body, probe=PROBE)
+        except DecodeError:
+            pass
+    others = f" ({', '.join(done)})" if done else ""
+    detail = (reply.detail or "GetDeviceInformation answered") + others
+    findings.status(f"{PROBE}/{host}", reply.outcome, detail, probe=PROBE)
+
+
+async def follow_up_all(
+    net: Net, findings: Findings, xaddrs: dict[str, list[str]], timeout: float
+) -> int:
+    """Run the calls for every answering host's first in-scope XAddr; returns how many
+    XAddrs were left alone because they point outside the scope."""
+    ctx = ProbeContext(net, timeout=timeout)
+    outside = 0
+    jobs: list[Coroutine[Any, Any, None]] = []
+    for source, urls in xaddrs.items():
+        usable = [(u, found) for u in urls if (found := endpoint(u)) is not None]
+        inside = [u for u, found in usable if net.scope.contains(found[0])]
+        outside += len(usable) - len(inside)
+        if usable and not inside:
+            findings.status(
+                f"{PROBE}/{source}", Outcome.SKIPPED, "XAddr outside scope", probe=PROBE
+            )
+        jobs.extend(follow_up(ctx, findings, url) for url in inside[:XADDRS_PER_HOST])
+    await asyncio.gather(*jobs)
+    return outside

@@ -1,0 +1,64 @@
+"""Hikvision SADP over UDP 37020: an XML ``<Probe>`` inquiry, ``<ProbeMatch>`` answers.
+
+Wire format: shared/protocols.md §1.1 (UniversalScanner Hikvision.cs, hikvision-tooling
+scanner.go, hiktools). The inquiry goes to 239.255.255.250:37020 (and broadcast, and each
+directed target), once as ``inquiry`` and once as ``inquiry_v32`` with the same Uuid.
+Devices answer *to the group* on port 37020, so the socket binds 37020 and joins the group.
+An answer counts only if it echoes our Uuid: another prober's answers on the group are not
+ours. An answer means Hikvision-made firmware, whatever the label (protocols.md §1.1).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings
+from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
+from scanner.errors import DecodeError
+from scanner.parse.kv import decode_text
+from scanner.parse.sadp import parse_sadp
+
+PORT = 37020
+GROUP = "239.255.255.250"
+
+
+def inquiry(token: str, kind: str = "inquiry") -> bytes:
+    """The inquiry datagram, exactly as the three implementations build it."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f"<Probe><Uuid>{token}</Uuid><Types>{kind}</Types></Probe>"
+    ).encode()
+
+
+def plan(token: str) -> UdpPlan:
+    return UdpPlan(
+        PORT,
+        (inquiry(token), inquiry(token, "inquiry_v32")),
+        groups=(GROUP,),
+        broadcast=True,
+        bind_port=PORT,
+        listen_groups=(GROUP,),
+    )
+
+
+def read_answer(token: str, datagram: Datagram, findings: Findings) -> bool:
+    """One datagram -> sadp.reply and mac observations; False if it is not our answer."""
+    if b"<ProbeMatch" not in datagram.data[:512]:
+        return False  # someone's inquiry on the group
+    reply = parse_sadp(datagram.data)
+    if (reply.uuid or "").strip().lower() != token.lower():
+        return False
+    if not reply.complete:
+        raise DecodeError("ProbeMatch cut short")
+    findings.add(datagram.source, PORT, "sadp.reply", decode_text(datagram.data))
+    findings.add(datagram.source, None, "mac", reply.mac)
+    return True
+
+
+class SadpProbe:
+    name = "sadp"
+
+    async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
+        token = str(uuid.uuid4()).upper()
+        heard = await exchange(ctx, plan(token))
+        return judge(self.name, heard, lambda d, f: read_answer(token, d, f))

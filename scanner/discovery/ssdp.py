@@ -1,0 +1,148 @@
+"""SSDP M-SEARCH over UDP 1900, then the UPnP description each answer points to.
+
+Two searches (``ssdp:all`` and ``upnp:rootdevice``, UPnP Device Architecture 1.1 §1.3) go to
+239.255.255.250:1900 and, as unicast M-SEARCH (no MX, HOST = the target), to each directed
+target. Every distinct answer is kept whole as ``ssdp.response``. The ``LOCATION`` of an
+answer is fetched (``upnp.description``) only when its host is an IPv4 address inside the
+scope; a LOCATION outside the scope stays what it is, a header inside the observation, and is
+never contacted. All fetching goes through ``scanner.net``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Coroutine
+from typing import Any
+from urllib.parse import urlsplit
+
+from scanner import limits
+from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, merge
+from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
+from scanner.errors import DecodeError
+from scanner.model import Outcome
+from scanner.net import Net, deadline_after
+from scanner.parse.kv import decode_text
+from scanner.parse.ssdp import parse_ssdp
+from scanner.parse.upnp import parse_upnp_description
+from scanner.probes.base import ProbeContext, ProbeFailed, connect
+from scanner.probes.http import build_request, read_response
+
+PORT = 1900
+GROUP = "239.255.255.250"
+TARGETS = ("ssdp:all", "upnp:rootdevice")
+ANSWERS_PER_HOST = 16
+LOCATIONS_PER_HOST = 2
+FETCH_PROBE = "upnp"
+
+
+def search(target: str, mx: int) -> bytes:
+    return (
+        f'M-SEARCH * HTTP/1.1\r\nHOST: {GROUP}:{PORT}\r\nMAN: "ssdp:discover"\r\n'
+        f"MX: {mx}\r\nST: {target}\r\n\r\n"
+    ).encode()
+
+
+def location_target(url: str) -> tuple[str, int, str] | None:
+    """(host, port, path) of an http LOCATION with an IPv4 literal host; None otherwise."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        ipaddress.IPv4Address(host)
+        port = parts.port or 80
+    except ValueError:
+        return None
+    if parts.scheme.lower() != "http":
+        return None
+    path = parts.path or "/"
+    return host, port, f"{path}?{parts.query}" if parts.query else path
+
+
+class SsdpProbe:
+    name = "ssdp"
+
+    async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
+        mx = max(1, min(5, int(ctx.timeout)))
+        plan = UdpPlan(PORT, tuple(search(t, mx) for t in TARGETS), groups=(GROUP,))
+        locations: dict[str, list[str]] = {}
+        counts: dict[str, int] = {}
+
+        def read(datagram: Datagram, findings: Findings) -> bool:
+            return read_answer(locations, counts, datagram, findings)
+
+        result = judge(self.name, await exchange(ctx, plan), read)
+        if not locations:
+            return result
+        fetched = Findings(FETCH_PROBE)
+        await fetch_all(Net(ctx.scope), fetched, locations, max(ctx.timeout, 1.0))
+        return merge([result, DiscoveryResult(tuple(fetched.observations), fetched.statuses)])
+
+
+def read_answer(
+    locations: dict[str, list[str]],
+    counts: dict[str, int],
+    datagram: Datagram,
+    findings: Findings,
+) -> bool:
+    message = parse_ssdp(datagram.data)
+    if not message.is_response:
+        return False  # an M-SEARCH or NOTIFY from someone else
+    if b"\r\n\r\n" not in datagram.data and b"\n\n" not in datagram.data:
+        raise DecodeError("answer cut short (no blank line after the headers)")
+    counts[datagram.source] = counts.get(datagram.source, 0) + 1
+    if counts[datagram.source] > ANSWERS_PER_HOST:
+        return True
+    findings.add(datagram.source, PORT, "ssdp.response", decode_text(datagram.data))
+    if message.location:
+        urls = locations.setdefault(datagram.source, [])
+        if message.location not in urls:
+            urls.append(message.location)
+    return True
+
+
+async def fetch_all(
+    net: Net, findings: Findings, locations: dict[str, list[str]], timeout: float
+) -> None:
+    """GET each answering host's first LOCATIONs that lie inside the scope."""
+    ctx = ProbeContext(net, timeout=timeout)
+    jobs: list[Coroutine[Any, Any, None]] = []
+    for source, urls in locations.items():
+        targets = [t for t in map(location_target, urls) if t is not None]
+        inside = [t for t in targets if net.scope.contains(t[0])]
+        if targets and not inside:
+            findings.status(source, Outcome.SKIPPED, "LOCATION outside scope")
+        jobs.extend(fetch(ctx, findings, *t) for t in dict.fromkeys(inside[:LOCATIONS_PER_HOST]))
+    await asyncio.gather(*jobs)
+
+
+async def fetch(ctx: ProbeContext, findings: Findings, host: str, port: int, path: str) -> None:
+    """One description document: upnp.description if it is one, a status either way."""
+    try:
+        connection = await connect(ctx, host, port)
+    except ProbeFailed as failed:
+        findings.status(host, failed.outcome, failed.detail or f"port {port} closed")
+        return
+    async with connection:
+        deadline = deadline_after(ctx.timeout)
+        try:
+            await connection.send(build_request(host, port, path, 80), deadline)
+            answer = await read_response(
+                connection.reader, deadline, ctx.timeout, body_max=limits.XML_MAX
+            )
+        except ProbeFailed as failed:
+            findings.status(host, failed.outcome, failed.detail)
+            return
+        except (OSError, TimeoutError) as exc:
+            findings.status(host, Outcome.ERROR, f"description: {exc}")
+            return
+    if answer.head.status != 200:
+        findings.status(host, Outcome.ERROR, f"description: HTTP {answer.head.status}")
+        return
+    text = decode_text(answer.body)
+    try:
+        parse_upnp_description(text)
+    except DecodeError as exc:
+        findings.status(host, Outcome.ERROR, f"not a UPnP description: {exc}")
+        return
+    findings.add(host, port, "upnp.description", text)
+    findings.status(host, Outcome.OK)

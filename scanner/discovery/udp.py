@@ -1,0 +1,240 @@
+"""Ask by UDP and collect the answers: multicast, broadcast and directed, done one way.
+
+Multicast is sent on the interface given (``IP_MULTICAST_IF`` = its address) with the TTL
+given (1: the link; 0: this host only, for loopback tests); broadcasts go only to the
+interface's own directed broadcast address, so they leave through that interface and no
+other. The receive buffer is raised to 4 MiB (a /24 answering at once overflows the default,
+shared/testlan/README.md), every datagram is cut at ``limits.DATAGRAM_MAX``, repeats and our
+own looped-back requests are dropped, answers from outside the scope are counted and ignored,
+and directed sends are spaced to ``ctx.rate`` datagrams per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from scanner import limits
+from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, summary
+from scanner.errors import DecodeError
+from scanner.model import Outcome
+
+RCVBUF = 4 * 1024 * 1024
+DATAGRAMS_MAX = 8192
+"""Most answers kept from one exchange: a flood costs a known amount of memory."""
+_SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
+_SO_SNDBUFFORCE = getattr(socket, "SO_SNDBUFFORCE", 32)
+
+
+@dataclass(frozen=True)
+class UdpPlan:
+    """One request/answer exchange of one protocol."""
+
+    port: int
+    """Destination port of the requests."""
+    payloads: tuple[bytes, ...]
+    groups: tuple[str, ...] = ()
+    """Multicast groups to send to (when ctx.multicast)."""
+    broadcast: bool = False
+    """Also send to the interface's directed broadcast address (when ctx.multicast)."""
+    bind_port: int = 0
+    """Local port: 0 = any; a protocol whose answers go to a fixed port binds that port."""
+    listen_groups: tuple[str, ...] = ()
+    """Groups to join because answers are sent to the group (SADP)."""
+
+
+@dataclass(frozen=True)
+class Datagram:
+    source: str
+    port: int
+    data: bytes
+    truncated: bool = False
+
+
+@dataclass
+class Heard:
+    """What an exchange received, after the drops described in the module docstring."""
+
+    datagrams: list[Datagram] = field(default_factory=list)
+    out_of_scope: int = 0
+    echoes: int = 0
+    dropped: int = 0
+    sent: int = 0
+    send_errors: int = 0
+    problem: str = ""
+    """Set when the exchange could not run at all (socket refused): the probe reports it."""
+
+    def hosts(self) -> set[str]:
+        return {d.source for d in self.datagrams}
+
+
+class _Receiver(asyncio.DatagramProtocol):
+    def __init__(self, ctx: DiscoveryContext, sent: set[bytes], heard: Heard) -> None:
+        self.ctx, self.sent, self.heard = ctx, sent, heard
+        self.seen: set[tuple[str, bytes]] = set()
+
+    def datagram_received(self, data: bytes, addr: tuple[str | object, int]) -> None:
+        source, port = str(addr[0]), int(addr[1])
+        if data in self.sent:
+            self.heard.echoes += 1
+            return
+        if not self.ctx.scope.contains(source):
+            self.heard.out_of_scope += 1
+            return
+        truncated = len(data) > limits.DATAGRAM_MAX
+        data = data[: limits.DATAGRAM_MAX]
+        if (source, data) in self.seen:
+            return
+        if len(self.heard.datagrams) >= DATAGRAMS_MAX:
+            self.heard.dropped += 1
+            return
+        self.seen.add((source, data))
+        self.heard.datagrams.append(Datagram(source, port, data, truncated))
+
+    def error_received(self, exc: Exception) -> None:
+        """ICMP unreachable for a directed probe: that host simply has no such service."""
+
+
+def open_socket(ctx: DiscoveryContext, plan: UdpPlan) -> socket.socket:
+    """A non-blocking UDP socket set up for `plan` (OSError if the system refuses)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        _raise_rcvbuf(sock)
+        if plan.broadcast and ctx.broadcast:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        if ctx.local_ip:
+            sock.setsockopt(
+                socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(ctx.local_ip)
+            )
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ctx.multicast_ttl)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
+        _bind(sock, ctx, plan)
+        for group in plan.listen_groups:
+            membership = socket.inet_aton(group) + socket.inet_aton(ctx.local_ip or "0.0.0.0")
+            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _raise_rcvbuf(sock: socket.socket) -> None:
+    """4 MiB buffers: forced past rmem_max/wmem_max when allowed (root), else what is allowed.
+
+    The send side matters for directed probes: datagrams to hosts whose ARP is unresolved
+    stay charged to the socket for seconds, and a full buffer would drop later targets."""
+    for force, plain in ((_SO_RCVBUFFORCE, socket.SO_RCVBUF), (_SO_SNDBUFFORCE, socket.SO_SNDBUF)):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, force, RCVBUF)
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, plain, RCVBUF)
+
+
+def _bind(sock: socket.socket, ctx: DiscoveryContext, plan: UdpPlan) -> None:
+    """Bind the fixed port the answers come to, or any port; fall back to any if taken."""
+    if plan.bind_port or plan.listen_groups:
+        try:
+            sock.bind(("0.0.0.0", plan.bind_port))
+            return
+        except OSError:
+            if plan.listen_groups:
+                raise
+    sock.bind((ctx.local_ip or "0.0.0.0", 0))
+
+
+def destinations(ctx: DiscoveryContext, plan: UdpPlan) -> tuple[list[str], list[str]]:
+    """(LAN-wide destinations, directed ones) for `plan` under `ctx`."""
+    wide: list[str] = []
+    if ctx.multicast:
+        wide.extend(plan.groups)
+        if plan.broadcast and ctx.broadcast:
+            wide.append(ctx.broadcast)
+    directed = [ip for ip in dict.fromkeys(ctx.unicast_targets) if ctx.scope.contains(ip)]
+    return wide, directed
+
+
+async def _send_all(
+    sock: socket.socket, ctx: DiscoveryContext, plan: UdpPlan, heard: Heard
+) -> None:
+    wide, directed = destinations(ctx, plan)
+    loop = asyncio.get_running_loop()
+    gap = 1.0 / ctx.rate if ctx.rate > 0 else 0.0
+    next_at = loop.time()
+    for address in [*wide, *directed]:
+        for payload in plan.payloads:
+            if address in directed and gap:
+                delay = next_at - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                next_at = max(next_at, loop.time()) + gap
+            try:
+                sock.sendto(payload, (address, plan.port))
+                heard.sent += 1
+            except OSError:
+                heard.send_errors += 1
+
+
+async def exchange(ctx: DiscoveryContext, plan: UdpPlan) -> Heard:
+    """Send `plan`'s requests and collect answers until `ctx.timeout` after the last one."""
+    heard = Heard()
+    wide, directed = destinations(ctx, plan)
+    if not wide and not directed:
+        heard.problem = "nothing to ask"
+        return heard
+    try:
+        sock = open_socket(ctx, plan)
+    except OSError as exc:
+        heard.problem = f"socket: {exc.strerror or exc}"
+        return heard
+    loop = asyncio.get_running_loop()
+    sent = set(plan.payloads)
+    transport, _ = await loop.create_datagram_endpoint(
+        lambda: _Receiver(ctx, sent, heard), sock=sock
+    )
+    try:
+        await _send_all(sock, ctx, plan, heard)
+        await asyncio.sleep(ctx.timeout)
+    finally:
+        with contextlib.suppress(OSError):
+            transport.close()
+    return heard
+
+
+Reader = Callable[[Datagram, Findings], bool]
+"""Reads one answer into findings: True if it was an answer to us, False if it was not
+(another prober's, a request); raises DecodeError if it was broken."""
+
+
+def judge(probe: str, heard: Heard, read: Reader) -> DiscoveryResult:
+    """Turn what an exchange heard into observations and statuses; never raises."""
+    findings = Findings(probe)
+    if heard.problem:
+        outcome = Outcome.SKIPPED if heard.problem == "nothing to ask" else Outcome.ERROR
+        return findings.result(outcome, heard.problem)
+    answered = errors = foreign = 0
+    for datagram in heard.datagrams:
+        try:
+            if datagram.truncated:
+                raise DecodeError(f"answer larger than {limits.DATAGRAM_MAX} bytes")
+            if not read(datagram, findings):
+                foreign += 1
+                continue
+        except DecodeError as exc:
+            errors += 1
+            findings.status(datagram.source, Outcome.ERROR, f"bad answer: {str(exc)[:120]}")
+            continue
+        answered += 1
+        findings.status(datagram.source, Outcome.OK)
+    good = {h for h, s in findings.statuses.items() if s.outcome is Outcome.OK}
+    extra = f"{foreign} not for us" if foreign else ""
+    if heard.dropped:
+        extra = ", ".join(filter(None, [extra, f"{heard.dropped} dropped (flood)"]))
+    detail = summary(answered, len(good), heard.out_of_scope, errors, extra)
+    if answered:
+        return findings.result(Outcome.OK, detail)
+    return findings.result(Outcome.ERROR if errors else Outcome.NO_ANSWER, detail)

@@ -1,0 +1,70 @@
+"""Runs tests/lan/test_lan.py inside a fresh network sandbox (``unshare --net``).
+
+The sandbox starts with nothing but ``lo``; the LAN is built inside it and vanishes with it,
+so no packet of these tests can reach a real interface. As root the sandbox has net, mount
+and pid namespaces; otherwise a user namespace is added (avahi-daemon is then skipped).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+INNER = "sh -c 'mount -t tmpfs tmpfs /run && ip link set lo up && exec \"$@\"' sh"
+
+
+def _unshare_prefix() -> list[str]:
+    prefix = ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    return prefix if os.geteuid() == 0 else [prefix[0], "--user", "--map-root-user", *prefix[1:]]
+
+
+def _sandbox_works() -> str:
+    """'' if a sandbox can be made here, else why not."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "unshare or ip (util-linux, iproute2) missing"
+    probe = subprocess.run([*_unshare_prefix(), "true"], capture_output=True, text=True)
+    return "" if probe.returncode == 0 else f"cannot make namespaces: {probe.stderr.strip()[:120]}"
+
+
+def test_lan_inside_a_network_sandbox() -> None:
+    """The whole namespace-LAN suite passes inside a sandbox that has no real interface."""
+    why = _sandbox_works()
+    if why:
+        pytest.skip(why)
+    report = Path(tempfile.mkdtemp(prefix="camscan-lan-report-")) / "report.json"
+    env = dict(
+        os.environ,
+        CAMSCAN_LAN="inside",
+        CAMSCAN_LAN_REPORT=str(report),
+        CAMSCAN_LAN_USERNS="0" if os.geteuid() == 0 else "1",
+        PYTHONPATH=str(ROOT),
+    )
+    command = [
+        *_unshare_prefix(),
+        "sh",
+        "-c",
+        'mount -t tmpfs tmpfs /run && ip link set lo up && exec "$@"',
+        "sh",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-rs",
+        str(ROOT / "tests" / "lan" / "test_lan.py"),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    if report.exists():
+        print(json.dumps(json.loads(report.read_text()), indent=1))
+    print(done.stdout[-6000:], done.stderr[-3000:])
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    summary = done.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "skipped" not in summary and "failed" not in summary
