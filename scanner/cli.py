@@ -100,6 +100,13 @@ def cli() -> None:
 @click.option(
     "--max-hosts", type=click.IntRange(1, 4096), default=None, help="Hosts probed at once."
 )
+@click.option("--unicast-discovery", is_flag=True,
+              help="Also send every discovery probe to each target address (finds cameras "
+                   "behind routers; on by itself for targets outside the attached subnets).")
+@click.option("--no-multicast", is_flag=True,
+              help="Send no multicast or broadcast discovery.")
+@click.option("--no-discovery", is_flag=True,
+              help="Skip discovery protocols entirely: the port sweep and service probes only.")
 @policy_option
 @fingerprints_option
 def scan(
@@ -112,6 +119,9 @@ def scan(
     allow_public: bool,
     force: bool,
     max_hosts: int | None,
+    unicast_discovery: bool,
+    no_multicast: bool,
+    no_discovery: bool,
     policies: tuple[str, ...],
     fingerprints: str | None,
 ) -> int:
@@ -136,7 +146,18 @@ def scan(
     unicast = UnicastOptions(ports=port_list, timeout=window)
     if max_hosts is not None:
         unicast = unicast.with_max_hosts(max_hosts)
-    request = ScanRequest(scope, tuple(texts), unicast, {"timeout": window})
+    options: dict[str, object] = {"timeout": window}
+    discovery = None
+    if not no_discovery:
+        from scanner.discovery.plan import plan
+
+        chosen = plan(
+            scope, interface, multicast=not no_multicast, unicast_all=unicast_discovery,
+            timeout=window,
+        )
+        discovery = chosen.context
+        options["discovery_plan"] = chosen.describe()
+    request = ScanRequest(scope, tuple(texts), unicast, options, discovery)
     with _formatter(fmt, output, policies) as formatter, progress(sys.stderr) as on_progress:
         info = asyncio.run(run_scan(request, recognizer, formatter.device, on_progress))
         formatter.end(info)

@@ -1,7 +1,12 @@
 """`camscan demo`: start the simulated camera LAN on loopback, scan it, print the result.
 
-The scan is the real one (scanner.scan.run_scan) aimed at the lab's loopback addresses, so
-the demo shows what `camscan scan` does on a real LAN.
+The unicast personas (scanner/sim/data/personas.toml) serve HTTP, RTSP, TLS, FTP and telnet
+on 127.77.0.11-102; the discovery personas (scanner/sim/data/discovery/) answer SADP, DHIP,
+WS-Discovery, SSDP, Ubiquiti and Xiongmai discovery on 127.77.0.150 and up, or on the address
+of the unicast persona that is the same device (`colocate`). On loopback there is no LAN to
+multicast to, so the demo asks every address directly (directed discovery, as for cameras
+behind a router). The scan is the real one (scanner.scan.run_scan), so the demo shows what
+`camscan scan` does. Nothing leaves lo.
 """
 
 from __future__ import annotations
@@ -10,13 +15,32 @@ import asyncio
 import sys
 from collections.abc import Callable
 
+from scanner.discovery import make_context
 from scanner.output import Formatter
 from scanner.progress import progress
 from scanner.recognize import Recognizer
 from scanner.scan import ScanRequest, run_scan
 from scanner.scope import parse_targets
 from scanner.sim.lab import Lab
+from scanner.sim.responders import DiscoveryPersona, Responder, load_discovery_personas
 from scanner.unicast import UnicastOptions
+
+DISCOVERY_BASE = 150
+"""Discovery personas that are no unicast persona's twin get 127.77.0.150 and up."""
+
+
+def place(lab: Lab, personas: tuple[DiscoveryPersona, ...]) -> list[tuple[DiscoveryPersona, str]]:
+    """Each discovery persona's loopback address: its twin's, or the next free one."""
+    placed = []
+    free = DISCOVERY_BASE
+    for persona in personas:
+        twin = persona.colocate
+        if twin:
+            placed.append((persona, lab.persona(twin).address))
+        else:
+            placed.append((persona, f"127.77.0.{free}"))
+            free += 1
+    return placed
 
 
 async def _demo(
@@ -28,13 +52,22 @@ async def _demo(
                 "camscan demo: cannot bind ports below 1024 here; the simulated devices "
                 "serve on port+10000 instead"
             )
-        scope = parse_targets(list(lab.addresses))
-        ports = tuple(sorted(lab.services))
-        unicast = UnicastOptions(ports=ports, timeout=timeout, services=dict(lab.services))
-        request = ScanRequest(scope, tuple(lab.addresses), unicast, {"demo": True})
-        with progress(sys.stderr, "demo") as on_progress:
-            info = await run_scan(request, recognizer, formatter.device, on_progress)
-        formatter.end(info)
+        placed = place(lab, load_discovery_personas())
+        async with Responder(placed, wide=False):
+            addresses = sorted({*lab.addresses, *(ip for _, ip in placed)})
+            scope = parse_targets(["127.77.0.0/24"])
+            unicast = UnicastOptions(
+                ports=tuple(sorted(lab.services)), timeout=timeout, services=dict(lab.services)
+            )
+            discovery = make_context(
+                scope, "lo", timeout=timeout, multicast=False, unicast_targets=tuple(addresses)
+            )
+            request = ScanRequest(
+                scope, ("127.77.0.0/24",), unicast, {"demo": True}, discovery
+            )
+            with progress(sys.stderr, "demo") as on_progress:
+                info = await run_scan(request, recognizer, formatter.device, on_progress)
+    formatter.end(info)
 
 
 def run_demo(

@@ -1,7 +1,10 @@
-"""One scan, end to end: probe the scope, judge each host, hand each Device on as it is final.
+"""One scan, end to end: discover and probe the scope, judge each host, hand each Device on.
 
-The CLI, the demo and the tests all run scans through here, so what the demo shows is what
-`camscan scan` does.
+Discovery (multicast and/or directed datagrams) and the unicast port sweep run at the same
+time. A host's device is final once its unicast probes are done *and* the discovery answer
+window has closed, so observations from every probe merge into one Device per address (the
+MAC attached) before it is judged. Devices found only by discovery come out at the end.
+The CLI, the demo and the tests all run scans through here.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from scanner import __version__
-from scanner.model import Device, ScanInfo
+from scanner.discovery import DiscoveryContext, DiscoveryResult, discover_all
+from scanner.discovery.arp import read_neighbour_table
+from scanner.model import Device, Observation, ProbeStatus, ScanInfo
+from scanner.progress import ProgressSink
 from scanner.recognize import Recognizer
 from scanner.scope import Scope
 from scanner.unicast import HostReport, UnicastOptions, probe_hosts
 
 DeviceSink = Callable[[Device], None]
-ProgressSink = Callable[[int, int], None]
-"""Called with (addresses done, addresses in all) as the scan goes."""
 
 
 @dataclass(frozen=True)
@@ -30,10 +34,62 @@ class ScanRequest:
     target_texts: tuple[str, ...]
     unicast: UnicastOptions
     options: dict[str, object] = field(default_factory=dict)
+    discovery: DiscoveryContext | None = None
+    """None: no discovery at all (the port sweep alone)."""
 
 
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class _Merger:
+    """Holds unicast reports until discovery is over, then judges hosts as they complete."""
+
+    recognizer: Recognizer
+    on_device: DeviceSink
+    discovery: DiscoveryContext | None
+    found: DiscoveryResult | None = None
+    waiting: list[HostReport] = field(default_factory=list)
+    judged: set[str] = field(default_factory=set)
+
+    def host_done(self, report: HostReport) -> None:
+        if self.discovery is not None and self.found is None:
+            self.waiting.append(report)
+        else:
+            self._emit(report.ip, report)
+
+    def discovery_done(self, found: DiscoveryResult) -> None:
+        self.found = found
+        waiting, self.waiting = self.waiting, []
+        for report in waiting:
+            self._emit(report.ip, report)
+
+    def finish(self) -> None:
+        """Devices that answered discovery but had no open port."""
+        if self.found is None:
+            return
+        for ip in self.found.hosts():
+            if ip not in self.judged:
+                self._emit(ip, None)
+
+    def _emit(self, ip: str, report: HostReport | None) -> None:
+        self.judged.add(ip)
+        observations: list[Observation] = list(report.observations) if report else []
+        statuses: list[ProbeStatus] = list(report.statuses) if report else []
+        found_by: list[str] = []
+        if report is not None and report.open_ports:
+            found_by.append("tcp")
+        if self.found is not None:
+            observations[:0] = self.found.observations_of(ip)
+            statuses.extend(self.found.host_statuses(ip))
+            found_by[:0] = self.found.found_by(ip)
+        if self.discovery is not None and not any(o.field == "mac" for o in observations):
+            observations.extend(o for o in read_neighbour_table(self.discovery) if o.host == ip)
+        device = self.recognizer.device(
+            ip, observations, statuses, found_by, report.open_ports if report else ()
+        )
+        self.on_device(device)
 
 
 async def run_scan(
@@ -42,17 +98,22 @@ async def run_scan(
     on_device: DeviceSink,
     on_progress: ProgressSink | None = None,
 ) -> ScanInfo:
-    """Probe every address in scope; call on_device for each device found."""
+    """Discover and probe every address in scope; call on_device for each device found."""
     started = now()
+    merger = _Merger(recognizer, on_device, request.discovery)
+    options = dict(request.options)
 
-    def judge(report: HostReport) -> None:
-        found_by = sorted({o.probe for o in report.observations} | {"tcp"})
-        device = recognizer.device(
-            report.ip, report.observations, report.statuses, found_by, report.open_ports
-        )
-        on_device(device)
+    async def discover() -> None:
+        if request.discovery is None:
+            return
+        found = await discover_all(request.discovery)
+        options["discovery"] = _global_statuses(found)
+        merger.discovery_done(found)
 
-    await probe_hosts(request.scope, request.unicast, judge, on_progress)
+    await asyncio.gather(
+        discover(), probe_hosts(request.scope, request.unicast, merger.host_done, on_progress)
+    )
+    merger.finish()
     return ScanInfo(
         started=started,
         finished=now(),
@@ -61,17 +122,17 @@ async def run_scan(
         command="scan",
         camscan_version=__version__,
         fingerprints=len(recognizer.database),
-        options=dict(request.options),
+        options=options,
     )
 
 
-def scan_sync(
-    request: ScanRequest,
-    recognizer: Recognizer,
-    on_device: DeviceSink,
-    on_progress: ProgressSink | None = None,
-) -> ScanInfo:
-    return asyncio.run(run_scan(request, recognizer, on_device, on_progress))
+def _global_statuses(found: DiscoveryResult) -> dict[str, str]:
+    """How each discovery probe went over the whole scan ("sadp": "ok: 3 answered", ...)."""
+    return {
+        key.removesuffix("/*"): status.label()
+        for key, status in sorted(found.statuses.items())
+        if key.endswith("/*")
+    }
 
 
 def identify_info(sources: Sequence[str], count: int) -> ScanInfo:

@@ -9,38 +9,40 @@ from io import StringIO
 import jsonschema
 import pytest
 
-from scanner.model import Device
+from scanner.demo import _demo, place
+from scanner.model import Device, ScanInfo
 from scanner.output import load_schema, make_formatter
 from scanner.recognize import Recognizer
-from scanner.scan import ScanRequest, run_scan
-from scanner.scope import parse_targets
 from scanner.sim.lab import Lab
-from scanner.unicast import UnicastOptions
+from scanner.sim.responders import load_discovery_personas
 
 
-async def _scan_lab() -> tuple[Lab, list[Device], str]:
-    recognizer = Recognizer.load()
-    devices: list[Device] = []
-    formatter = make_formatter("json")
-    out = StringIO()
-    formatter.begin(out)
+class _Keep:
+    """A formatter that keeps devices and renders the JSON document too."""
 
-    def keep(device: Device) -> None:
-        devices.append(device)
-        formatter.device(device)
+    def __init__(self) -> None:
+        self.devices: list[Device] = []
+        self.json = make_formatter("json")
+        self.out = StringIO()
+        self.json.begin(self.out)
 
-    async with Lab(low_ports=False) as lab:
-        scope = parse_targets(list(lab.addresses))
-        unicast = UnicastOptions(ports=tuple(lab.services), timeout=1.0, services=lab.services)
-        info = await run_scan(ScanRequest(scope, lab.addresses, unicast), recognizer, keep)
-    formatter.end(info)
-    return lab, devices, out.getvalue()
+    def begin(self, stream: object) -> None:
+        """Nothing: the JSON formatter writes to its own buffer."""
+
+    def device(self, device: Device) -> None:
+        self.devices.append(device)
+        self.json.device(device)
+
+    def end(self, info: ScanInfo) -> None:
+        self.json.end(info)
 
 
 @pytest.fixture(scope="module")
 def scanned() -> tuple[Lab, dict[str, Device], str]:
-    lab, devices, text = asyncio.run(_scan_lab())
-    return lab, {d.ip: d for d in devices}, text
+    """The demo exactly as `camscan demo` runs it (unicast personas + directed discovery)."""
+    keep = _Keep()
+    asyncio.run(_demo(Recognizer.load(), keep, 1.0, lambda _: None))
+    return Lab(), {d.ip: d for d in keep.devices}, keep.out.getvalue()
 
 
 def test_every_identifiable_persona_gets_its_maker(
@@ -57,6 +59,23 @@ def test_every_identifiable_persona_gets_its_maker(
             want = persona.label.manufacturer
             if got[0] != want:
                 wrong.append(f"{persona.name}: {got} != {want}")
+    assert not wrong, wrong
+
+
+def test_every_discovery_persona_gets_its_maker(
+    scanned: tuple[Lab, dict[str, Device], str],
+) -> None:
+    """Each discovery persona (SADP, DHIP, WS-Discovery, SSDP, mDNS, Ubiquiti, Xiongmai) is
+    found by directed discovery on loopback and named as its label says."""
+    lab, devices, _ = scanned
+    vocabulary = Recognizer.load().database.vocabulary
+    wrong = []
+    for persona, address in place(lab, load_discovery_personas()):
+        label = persona.label.get("manufacturer")
+        want = label and (vocabulary.canonical(label) or label)
+        got = devices[address].verdict.manufacturer if address in devices else "not found"
+        if want and got != want:
+            wrong.append(f"{persona.name}@{address}: {got} != {want}")
     assert not wrong, wrong
 
 

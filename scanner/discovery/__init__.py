@@ -83,14 +83,14 @@ def make_context(
     multicast_ttl: int = 1,
     rate: float | None = None,
 ) -> DiscoveryContext:
-    """A context for `interface` (-i; None = the default-route interface, if any).
+    """A context for `interface` (None: no interface, so no multicast or ARP may be sent).
 
     Looks up the interface's first IPv4 address (IP_MULTICAST_IF, mDNS) and that subnet's
     broadcast address; a loopback interface gets no broadcast and TTL 0.
     """
-    from scanner.interfaces import default_interface, interfaces
+    from scanner.interfaces import interfaces
 
-    name = interface or default_interface()
+    name = interface  # never guessed here: the caller decides (see scanner.discovery.plan)
     known = interfaces().get(name or "")
     local_ip = broadcast = None
     if known is not None and known.addresses:

@@ -48,6 +48,7 @@ from scanner.parse.sadp import parse_sadp
 from scanner.parse.ssdp import parse_ssdp
 from scanner.parse.upnp import parse_upnp_description
 from scanner.parse.wsd import parse_probematch, probematch_table
+from scanner.parse.xm import parse_xm_table
 
 _TABLES: dict[str, Callable[[str], dict[str, str]]] = {
     "sadp.reply": lambda value: parse_sadp(value).table(),
@@ -60,6 +61,8 @@ _TABLES: dict[str, Callable[[str], dict[str, str]]] = {
     "mdns.txt": lambda value: parse_txt(value).table(),
     "isapi.device_info": lambda value: parse_isapi_device_info(value).table(),
     "dahua.magicbox": lambda value: parse_kv_lines(value).table(),
+    "ubnt.reply": lambda value: parse_kv_lines(value).table(),
+    "xm.reply": parse_xm_table,
 }
 
 STRUCTURED_FIELDS: frozenset[str] = frozenset(_TABLES)

@@ -59,6 +59,8 @@ class DiscoveryPersona:
     expect: tuple[str, ...]
     answers: dict[str, dict[str, Any]]
     """protocol ("sadp", "wsd", "dhip", "ssdp", "ubnt", "xm", "mdns") -> its table."""
+    colocate: str | None = None
+    """Name of the unicast persona (personas.toml) that is the same device, if any."""
 
     def sources(self) -> tuple[str, ...]:
         return tuple(s for table in self.answers.values() for s in table.get("source", []))
@@ -82,7 +84,8 @@ def load_discovery_personas() -> tuple[DiscoveryPersona, ...]:
                 raise ValueError(f"{entry.name}: {raw['name']!r} expects a probe it cannot answer")
             found.append(
                 DiscoveryPersona(
-                    raw["name"], raw.get("description", ""), raw.get("label", {}), expect, answers
+                    raw["name"], raw.get("description", ""), raw.get("label", {}), expect,
+                    answers, raw.get("colocate"),
                 )
             )
     return tuple(found)
