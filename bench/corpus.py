@@ -211,13 +211,27 @@ def _ssdp(sample: Sample) -> list[tuple[str, str]]:
 
 
 def _snmp(sample: Sample) -> list[tuple[str, str]]:
+    if "|" in sample.raw and sample.raw.startswith("1.3.6.1."):  # snmprec: OID|type|value
+        cells = dict(line.split("|", 2)[0::2] for line in sample.raw.splitlines())
+        pairs = [("snmp.sysdescr", cells.get("1.3.6.1.2.1.1.1.0", ""))]
+        return [*pairs, ("snmp.sysobjectid", cells.get("1.3.6.1.2.1.1.2.0", ""))]
     found = re.search(r"sysDescr\.0 = STRING: (.*)", sample.raw)
     if found:
-        return [("snmp.sysdescr", found.group(1).strip())]
+        oid = re.search(r"sysObjectID\.0 = OID: (\S+)", sample.raw)
+        extra = [("snmp.sysobjectid", oid.group(1))] if oid else []
+        return [("snmp.sysdescr", found.group(1).strip()), *extra]
     if sample.raw.startswith('"20'):
         cells = next(__import__("csv").reader([sample.raw]))
         return [("snmp.sysdescr", cells[5])]
     return [("snmp.sysdescr", sample.raw.strip())]
+
+
+def _ubnt(sample: Sample) -> list[tuple[str, str]]:
+    from scanner.discovery.ubnt import parse_ubnt
+
+    raw = sample.raw.strip()
+    data = ast.literal_eval(raw) if raw.startswith(("b'", 'b"')) else bytes.fromhex(raw)
+    return [("ubnt.reply", parse_ubnt(data).text())]
 
 
 def _dhcp(sample: Sample) -> list[tuple[str, str]]:
@@ -247,6 +261,7 @@ CONVERTERS: dict[str, Converter] = {
     "vendor-discovery:dahua-dhip": _dhip,
     "mdns": _mdns,
     "ssdp-upnp": _ssdp,
+    "vendor-discovery:ubiquiti": _ubnt,
 }
 
 

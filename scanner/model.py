@@ -48,6 +48,7 @@ FIELDS: tuple[str, ...] = (
     "dhcp.vendor_class",
     "dhcp.hostname",
     "snmp.sysdescr",
+    "snmp.sysobjectid",
 )
 
 DeviceType = Literal["camera", "nvr", "dvr", "other"]
