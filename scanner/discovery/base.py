@@ -9,9 +9,11 @@ answering hosts said, as observations, and one status per host plus a global one
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from scanner import limits
 from scanner.model import Observation, Outcome, ProbeStatus
@@ -170,3 +172,21 @@ def summary(answered: int, hosts: int, ignored: int, errors: int, extra: str = "
     if extra:
         parts.append(extra)
     return ", ".join(parts)
+
+
+def http_target(url: str) -> tuple[str, int, str] | None:
+    """(host, port, path?query) of an http URL with an IPv4 literal host; None otherwise.
+
+    Shared by SSDP LOCATION and ONVIF XAddrs: a device's URL is only a candidate; the caller
+    still checks the host against the scope before anything is sent."""
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+        ipaddress.IPv4Address(host)
+        port = parts.port or 80
+    except ValueError:
+        return None
+    if parts.scheme.lower() != "http":
+        return None
+    path = parts.path or "/"
+    return host, port, f"{path}?{parts.query}" if parts.query else path

@@ -14,14 +14,12 @@ insist on (shared/testlan/README.md, npm onvif mock).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from scanner import limits
-from scanner.discovery.base import Findings
+from scanner.discovery.base import Findings, http_target
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net import Net, deadline_after
@@ -76,16 +74,7 @@ class Reply:
 
 def endpoint(xaddr: str) -> tuple[str, int, str] | None:
     """(host, port, path) of an http XAddr with an IPv4 literal host; None otherwise."""
-    try:
-        parts = urlsplit(xaddr)
-        host = parts.hostname or ""
-        ipaddress.IPv4Address(host)
-        port = parts.port or 80
-    except ValueError:
-        return None
-    if parts.scheme.lower() != "http":
-        return None
-    return host, port, parts.path or "/"
+    return http_target(xaddr)
 
 
 def envelope(call: Call) -> bytes:

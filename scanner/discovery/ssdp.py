@@ -11,13 +11,17 @@ never contacted. All fetching goes through ``scanner.net``.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Coroutine
 from typing import Any
-from urllib.parse import urlsplit
 
 from scanner import limits
-from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, merge
+from scanner.discovery.base import (
+    DiscoveryContext,
+    DiscoveryResult,
+    Findings,
+    http_target,
+    merge,
+)
 from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
 from scanner.errors import DecodeError
 from scanner.model import Outcome
@@ -44,18 +48,8 @@ def search(target: str, mx: int) -> bytes:
 
 
 def location_target(url: str) -> tuple[str, int, str] | None:
-    """(host, port, path) of an http LOCATION with an IPv4 literal host; None otherwise."""
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname or ""
-        ipaddress.IPv4Address(host)
-        port = parts.port or 80
-    except ValueError:
-        return None
-    if parts.scheme.lower() != "http":
-        return None
-    path = parts.path or "/"
-    return host, port, f"{path}?{parts.query}" if parts.query else path
+    """(host, port, path?query) of an http LOCATION with an IPv4 literal host; None otherwise."""
+    return http_target(url)
 
 
 class SsdpProbe:

@@ -7,15 +7,13 @@ is an OUI, a label seen once, or anything under STRONG is "possible", not "cover
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from scanner.errors import UsageError
 from scanner.model import Compliance, Evidence, ListFlag, Verdict
-from scanner.recognize.vocabulary import Vocabulary
+from scanner.recognize.vocabulary import Vocabulary, read_toml
 
 #: One piece of direct evidence at least this strong makes a flag "covered".
 STRONG = 0.6
@@ -35,11 +33,7 @@ def load_lists(root: Path) -> tuple[RegulatoryList, ...]:
     path = root / "compliance.toml"
     if not path.exists():
         return ()
-    try:
-        with path.open("rb") as handle:
-            rows = tomllib.load(handle).get("list", [])
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"camscan: cannot read {path}: {exc} (fix or restore the file)") from exc
+    rows = read_toml(path).get("list", [])
     return tuple(
         RegulatoryList(str(r["id"]), str(r["name"]), frozenset(r["entities"]), str(r["source"]))
         for r in rows

@@ -8,7 +8,6 @@ so a broken --fingerprints directory is a one-line usage error, not a crash mid-
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -17,7 +16,7 @@ from pathlib import Path
 from scanner.errors import DecodeError, UsageError
 from scanner.model import ASSERTABLE, DEVICE_TYPES, FIELDS, Evidence, Observation
 from scanner.parse.fields import parse_field
-from scanner.recognize.vocabulary import Vocabulary, load_vocabulary
+from scanner.recognize.vocabulary import Vocabulary, load_vocabulary, read_toml
 
 AssertValue = str | bool
 _FLAGS = {"i": re.IGNORECASE, "s": re.DOTALL, "m": re.MULTILINE}
@@ -141,16 +140,8 @@ def load_database(root: Path | None = None) -> Database:
     return Database({f: tuple(v) for f, v in by_field.items()}, vocabulary, root)
 
 
-def _read_toml(path: Path) -> dict[str, object]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise FingerprintError(f"camscan: cannot read {path}: {exc} (fix the TOML)") from exc
-
-
 def _load_file(path: Path, vocabulary: Vocabulary) -> list[Fingerprint]:
-    data = _read_toml(path)
+    data = read_toml(path)
     field = data.get("field", path.stem)
     if field not in FIELDS or field != path.stem:
         raise FingerprintError(

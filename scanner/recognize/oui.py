@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from scanner.model import Evidence, Observation
-from scanner.recognize.vocabulary import Vocabulary
+from scanner.recognize.vocabulary import Vocabulary, read_toml
 
 OUI_WEIGHT = 0.25
 _MAC = re.compile(r"^[0-9a-f]{2}([:-]?)[0-9a-f]{2}(?:\1[0-9a-f]{2}){4}$")
@@ -64,8 +63,7 @@ def _curated(root: Path) -> dict[str, str]:
     path = root / "ouis.toml"
     if not path.exists():
         return {}
-    with path.open("rb") as handle:
-        rows = tomllib.load(handle).get("oui", [])
+    rows = read_toml(path).get("oui", [])
     return {_prefix_digits(str(r["prefix"])): str(r["vendor"]) for r in rows if r.get("vendor")}
 
 

@@ -70,7 +70,7 @@ class Vocabulary:
 
 def load_vocabulary(root: Path) -> Vocabulary:
     """Read vocabulary.toml and oem.toml from the fingerprint directory."""
-    data = _read(root / "vocabulary.toml")
+    data = read_toml(root / "vocabulary.toml")
     vendors: dict[str, str] = {}
     groups: dict[str, str] = {}
     table = data.get("vendors", {})
@@ -91,7 +91,7 @@ def _load_oem(root: Path, vendors: Mapping[str, str]) -> dict[str, OemRelation]:
     if not path.exists():
         return {}
     relations: dict[str, OemRelation] = {}
-    for row in _read(path).get("oem", []):
+    for row in read_toml(path).get("oem", []):
         brand = vendors.get(_fold(str(row.get("brand", ""))))
         maker = vendors.get(_fold(str(row.get("manufacturer", ""))))
         if brand is None or maker is None:
@@ -109,7 +109,8 @@ def _load_oem(root: Path, vendors: Mapping[str, str]) -> dict[str, OemRelation]:
     return relations
 
 
-def _read(path: Path) -> dict[str, Any]:
+def read_toml(path: Path) -> dict[str, Any]:
+    """A data file of fingerprints/ as a table; a UsageError naming the file if it is broken."""
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
