@@ -224,6 +224,17 @@ def demo(
     return formatter.exit_code()
 
 
+def _register_more_commands() -> None:
+    """diff, merge, report (audit work on scan documents) live in their own module."""
+    from scanner.cli_audit import AUDIT_COMMANDS
+
+    for command in AUDIT_COMMANDS:
+        cli.add_command(command)
+
+
+_register_more_commands()
+
+
 def _recognizer(fingerprints: str | None) -> Recognizer:
     return Recognizer.load(Path(fingerprints) if fingerprints else None)
 
