@@ -176,18 +176,18 @@ def _with_reason(verdict: Verdict, votes: Sequence[_Vote]) -> Verdict:
     maker = verdict.manufacturer
     if maker is None:
         generic = [e for e in verdict.evidence if e.asserts.get("generic") is True]
+        names = ", ".join(_label(e) for e in generic[:2])
         reason = (
-            "maker unknown: only generic software ("
-            + ", ".join(_label(e) for e in generic[:2])
-            + ")"
+            f"maker unknown: only generic software ({names})"
             if generic
             else "maker unknown: no identifying evidence"
         )
         return replace(verdict, reason=reason)
-    direct = [v for v in votes if v.maker == maker and not v.via_brand]
-    labelled = [v for v in votes if v.maker == maker and v.via_brand]
-    supports = direct or labelled
-    parts = [f"{maker} platform (" + ", ".join(_label(v.evidence) for v in supports[:3]) + ")"]
+    mine = [v for v in votes if v.maker == maker]
+    parts = [_maker_part(maker, mine)]
+    label_only = not any(not v.via_brand and not _is_oui(v) for v in mine)
+    if verdict.brand and verdict.brand != maker and label_only and any(v.via_brand for v in mine):
+        parts = [f"{maker} makes what is sold as {verdict.brand} (fingerprints/oem.toml)"]
     if verdict.brand and verdict.brand != maker:
         brand_votes = [v for v in votes if v.evidence.asserts.get("brand") == verdict.brand]
         basis = ", ".join(_label(v.evidence) for v in brand_votes[:2])
@@ -195,3 +195,19 @@ def _with_reason(verdict: Verdict, votes: Sequence[_Vote]) -> Verdict:
     if verdict.conflicts:
         parts.append("conflicting evidence for " + ", ".join(verdict.conflicts))
     return replace(verdict, reason="; ".join(parts))
+
+
+def _maker_part(maker: str, votes: Sequence[_Vote]) -> str:
+    """What the maker rests on: the platform itself, a label via the OEM table, or an OUI."""
+    direct = [v for v in votes if not v.via_brand and not _is_oui(v)]
+    labelled = [v for v in votes if v.via_brand and not _is_oui(v)]
+    if direct:
+        return f"{maker} platform (" + ", ".join(_label(v.evidence) for v in direct[:3]) + ")"
+    if labelled:
+        names = ", ".join(_label(v.evidence) for v in labelled[:2])
+        return f"made by {maker} (label {names})"
+    return f"probably {maker}: only the MAC's OUI ({_label(votes[0].evidence)})"
+
+
+def _is_oui(vote: _Vote) -> bool:
+    return vote.evidence.fingerprint.startswith("oui/")
