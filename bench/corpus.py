@@ -262,6 +262,7 @@ CONVERTERS: dict[str, Converter] = {
     "mdns": _mdns,
     "ssdp-upnp": _ssdp,
     "vendor-discovery:ubiquiti": _ubnt,
+    "vendor-discovery:tplink-tdp": _single("tdp.reply"),
 }
 
 

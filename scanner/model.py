@@ -40,6 +40,7 @@ FIELDS: tuple[str, ...] = (
     "dhip.reply",
     "ubnt.reply",
     "xm.reply",
+    "tdp.reply",
     "dahua.magicbox",
     "isapi.device_info",
     "ftp.banner",

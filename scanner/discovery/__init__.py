@@ -23,6 +23,7 @@ from scanner.discovery.dhip import DhipProbe
 from scanner.discovery.mdns import MdnsProbe
 from scanner.discovery.sadp import SadpProbe
 from scanner.discovery.ssdp import SsdpProbe
+from scanner.discovery.tdp import TdpProbe
 from scanner.discovery.ubnt import UbntProbe
 from scanner.discovery.wsd import WsdProbe
 from scanner.discovery.xm import XmProbe
@@ -37,6 +38,7 @@ DISCOVERY_PROBES: tuple[DiscoveryProbe, ...] = (
     DhipProbe(),  # Dahua DHIP 37810
     UbntProbe(),  # Ubiquiti discovery 10001
     XmProbe(),  # Xiongmai / XMEye 34569
+    TdpProbe(),  # TP-Link TDP 20002 (Tapo cameras, doorbells, hubs)
     ArpProbe(),  # ARP sweep (root) or the kernel's neighbour table
 )
 

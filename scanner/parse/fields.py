@@ -46,6 +46,7 @@ from scanner.parse.mdns import parse_txt
 from scanner.parse.onvif import parse_device_information, parse_scopes
 from scanner.parse.sadp import parse_sadp
 from scanner.parse.ssdp import parse_ssdp
+from scanner.parse.tdp import parse_tdp_table
 from scanner.parse.upnp import parse_upnp_description
 from scanner.parse.wsd import parse_probematch, probematch_table
 from scanner.parse.xm import parse_xm_table
@@ -63,6 +64,7 @@ _TABLES: dict[str, Callable[[str], dict[str, str]]] = {
     "dahua.magicbox": lambda value: parse_kv_lines(value).table(),
     "ubnt.reply": lambda value: parse_kv_lines(value).table(),
     "xm.reply": parse_xm_table,
+    "tdp.reply": parse_tdp_table,
 }
 
 STRUCTURED_FIELDS: frozenset[str] = frozenset(_TABLES)

@@ -41,6 +41,7 @@ PORTS: dict[str, tuple[int, tuple[str, ...], bool]] = {
     "dhip": (37810, (GROUP_DAHUA,), False),
     "ubnt": (10001, (GROUP_UBNT,), False),
     "xm": (34569, (), False),
+    "tdp": (20002, (), False),
 }
 _KNOWN_NS = {
     "dn": "http://www.onvif.org/ver10/network/wsdl",
@@ -58,7 +59,7 @@ class DiscoveryPersona:
     label: dict[str, Any]
     expect: tuple[str, ...]
     answers: dict[str, dict[str, Any]]
-    """protocol ("sadp", "wsd", "dhip", "ssdp", "ubnt", "xm", "mdns") -> its table."""
+    """protocol ("sadp", "wsd", "dhip", "ssdp", "ubnt", "xm", "tdp", "mdns") -> its table."""
     colocate: str | None = None
     """Name of the unicast persona (personas.toml) that is the same device, if any."""
 
@@ -185,6 +186,15 @@ def xm_answer(table: dict[str, Any], ip: str, request: bytes) -> bytes | None:
     return struct.pack("<BBHIIHHI", 0xFF, 1, 0, 0, 0, 0, 1531, len(data)) + data
 
 
+def tdp_answer(table: dict[str, Any], ip: str, request: bytes) -> bytes | None:
+    """TP-Link discovery: the 16-byte header (version 2, answer) then the captured JSON."""
+    if len(request) < 16 or request[0] != 2 or request[2:4] != b"\x00\x01":
+        return None
+    body = fill(table["json"], ip=ip).encode()
+    head = struct.pack(">BBHHBBII", 2, 0, 1, len(body), 17, 0, 0, 0)
+    return head + body
+
+
 BUILDERS: dict[str, Builder] = {
     "sadp": sadp_answer,
     "wsd": wsd_answer,
@@ -192,6 +202,7 @@ BUILDERS: dict[str, Builder] = {
     "ssdp": ssdp_answer,
     "ubnt": ubnt_answer,
     "xm": xm_answer,
+    "tdp": tdp_answer,
 }
 
 

@@ -13,9 +13,11 @@ from scanner.discovery.dhip import DhipProbe
 from scanner.discovery.mdns import MdnsProbe
 from scanner.discovery.sadp import SadpProbe
 from scanner.discovery.ssdp import SsdpProbe
+from scanner.discovery.tdp import TdpProbe, answer_json, request
 from scanner.discovery.ubnt import UbntProbe
 from scanner.discovery.wsd import WsdProbe
 from scanner.discovery.xm import XmProbe
+from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.parse.dhip import parse_dhip
 from scanner.parse.sadp import parse_sadp
@@ -107,6 +109,36 @@ def test_ubiquiti_camera_and_bridge(multicast: bool) -> None:
     assert "model=Unifi-Protect-UAP-Bridge" in _values(result, "ubnt.reply", "127.0.1.2")[0]
 
 
+def test_tplink_discovery_cameras_and_hub() -> None:
+    """Tapo C210, D130 and the H200 hub answer the directed TDP request with their JSON."""
+    placed = place("tapo-c210", "tapo-d130", "tapo-h200")
+    result = run(_ask(TdpProbe(), placed, multicast=False, wide=False))
+    types = {
+        ip: json.loads(_values(result, "tdp.reply", ip)[0])["result"]["device_type"]
+        for _, ip in placed
+    }
+    assert types == {
+        "127.0.1.1": "SMART.IPCAMERA",
+        "127.0.1.2": "SMART.TAPODOORBELL",
+        "127.0.1.3": "SMART.TAPOHUB",
+    }
+    assert _values(result, "mac", "127.0.1.1") == ["40:ae:30:00:00:00"]
+
+
+def test_tplink_request_is_well_formed_and_not_an_answer() -> None:
+    """The request carries version 2, op 1, its length and a CRC32 over the whole datagram."""
+    import binascii
+    import struct
+
+    data = request(serial=7)
+    version, _, op, size, flags, _, serial, crc = struct.unpack(">BBHHBBII", data[:16])
+    assert (version, op, flags, serial, size) == (2, 1, 17, 7, len(data) - 16)
+    blank = data[:12] + (0x5A6B7C8D).to_bytes(4, "big") + data[16:]
+    assert crc == binascii.crc32(blank)
+    with pytest.raises(DecodeError):
+        answer_json(data)  # our own request, echoed, is not an answer
+
+
 def test_xiongmai_directed() -> None:
     """Both XM captures answer a directed search on 34569 (broadcast needs a real LAN)."""
     placed = place("xm-ipc-6a6b", "xm-localhost-bb97")
@@ -153,5 +185,5 @@ def test_discover_all_merges_and_reports_every_probe() -> None:
     assert result.found_by("127.0.1.4") == ("xm",)
     globals_ = {key for key in result.statuses if key.endswith("/*")}
     assert globals_ == {
-        f"{n}/*" for n in ("wsd", "ssdp", "mdns", "sadp", "dhip", "ubnt", "xm", "arp")
+        f"{n}/*" for n in ("wsd", "ssdp", "mdns", "sadp", "dhip", "ubnt", "xm", "tdp", "arp")
     }

@@ -42,6 +42,7 @@ EXAMPLES = {
     "dahua.magicbox": ("amcrest-ad410-unknown.magicbox.txt", "updateSerial", "DB6I"),
     "ubnt.reply": ("ubiquiti-uvc-g4-pro-4.46.18.67.ubnt.txt", "platform", "UVC G4 Pro"),
     "xm.reply": ("xiongmai-ipc-6a6b-v4.02.r12.xm.json", "HostName", "IPC_6a6b"),
+    "tdp.reply": ("tplink-tapo-c210-1.3.11.tdp.json", "device_type", "SMART.IPCAMERA"),
 }
 
 

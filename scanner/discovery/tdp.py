@@ -1,0 +1,83 @@
+"""TP-Link discovery (TDP) over UDP 20002: Tapo cameras, doorbells, hubs and plugs answer.
+
+Wire format (python-kasa kasa/discover.py, _AesDiscoveryQuery; facts, not code): a 16-byte
+big-endian header version(1)=2 msg_type(1)=0 op_code(u16)=1 msg_size(u16) flags(1)=17
+padding(1)=0 device_serial(u32, random) crc32(u32) followed by the JSON
+{"params": {"rsa_key": "<PEM public key>"}}. The CRC is computed over the whole datagram
+with 0x5A6B7C8D in the CRC field. The answer carries the same 16-byte header, then JSON whose
+result holds device_type (SMART.IPCAMERA, SMART.TAPODOORBELL, SMART.TAPOHUB ...),
+device_model, mac, firmware_version and hardware_version in plain text; only the part meant
+for the key's owner is encrypted, and camscan never reads it. The key below is camscan's own
+throw-away public key: devices want one in the request; its private half does not exist.
+The ``tdp.reply`` observation is the answer's JSON.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import secrets
+import struct
+
+from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings
+from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
+from scanner.errors import DecodeError
+from scanner.parse.kv import decode_text, normalize_mac
+
+PORT = 20002
+HEADER = struct.Struct(">BBHHBBII")
+INITIAL_CRC = 0x5A6B7C8D
+PUBLIC_KEY = """-----BEGIN PUBLIC KEY-----
+MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDV2pNG/W5Ex11Frce3oxLzGVKa
+3ayR24AHPC4XTfKD8Gjk5NcRC88SF8y2T+Qv2dhIfSMXvl8wUspMuepZUrKt+U23
+aHtqYgiYhMR//WXQlKIQHsDXbJbpZDpUWGrd7rczMueZBqEeDiFSWWZS+RcRih1j
+vDdAicc3rBl9sdwkfwIDAQAB
+-----END PUBLIC KEY-----
+"""
+
+
+def request(serial: int | None = None) -> bytes:
+    """One discovery request datagram."""
+    body = json.dumps({"params": {"rsa_key": PUBLIC_KEY}}, separators=(",", ":")).encode()
+    device_serial = secrets.randbits(32) if serial is None else serial
+    head = HEADER.pack(2, 0, 1, len(body), 17, 0, device_serial, INITIAL_CRC)
+    datagram = bytearray(head + body)
+    datagram[12:16] = binascii.crc32(datagram).to_bytes(4, "big")
+    return bytes(datagram)
+
+
+PLAN = UdpPlan(PORT, (request(),), broadcast=True)
+
+
+def answer_json(data: bytes) -> tuple[str, dict[str, object]]:
+    """(JSON text, object) of an answer; DecodeError when it is none."""
+    if len(data) < HEADER.size or data[0] != 2:
+        raise DecodeError("not a TP-Link discovery datagram")
+    text = decode_text(data[HEADER.size :]).strip("\x00 \r\n")
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"TP-Link discovery JSON broken: {str(exc)[:80]}") from exc
+    if not isinstance(document, dict):
+        raise DecodeError("TP-Link discovery answer is not a JSON object")
+    if "params" in document and "result" not in document:
+        raise DecodeError("a discovery request, not an answer")
+    if not isinstance(document.get("result"), dict):
+        raise DecodeError("TP-Link discovery answer has no result")
+    return text, document
+
+
+def read_answer(datagram: Datagram, findings: Findings) -> bool:
+    text, document = answer_json(datagram.data)
+    result = document["result"]
+    mac = result.get("mac") if isinstance(result, dict) else None
+    findings.add(datagram.source, PORT, "tdp.reply", text)
+    findings.add(datagram.source, None, "mac", normalize_mac(mac) if isinstance(mac, str) else None)
+    return True
+
+
+class TdpProbe:
+    name = "tdp"
+
+    async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
+        return judge(self.name, await exchange(ctx, PLAN), read_answer)
