@@ -45,7 +45,21 @@ HOST_DEADLINE = 20.0
 # -- counts --------------------------------------------------------------------------------
 MAX_ADDRESSES = 65_536
 """Targets larger than this need --force."""
-DEFAULT_MAX_HOSTS = 256
-"""Hosts probed at once."""
-DEFAULT_MAX_CONNECTIONS = 512
-"""TCP connections open at once, over all hosts."""
+DEFAULT_MAX_HOSTS = 512
+"""Hosts probed at once. A silent address holds its worker for CONNECT_TIMEOUT while it
+costs 2 packets, so DEFAULT_RATE x CONNECT_TIMEOUT / 2 workers keep a mostly-empty scope
+sweeping at the full rate."""
+DEFAULT_MAX_CONNECTIONS = 2048
+"""TCP connections open at once, over all hosts (one file descriptor each; the soft
+RLIMIT_NOFILE is raised to fit, within the hard limit: scanner.net.fd_budget)."""
+FD_RESERVE = 256
+"""File descriptors kept free for everything but sweep sockets (discovery, output, TLS)."""
+
+# -- rates (packets per second) ------------------------------------------------------------
+DEFAULT_RATE = 1000.0
+"""TCP connection attempts plus directed discovery datagrams, over the whole scan (--rate).
+runZero's default is the same 1000 pps; a /24 still takes about a second of sending."""
+DEFAULT_PER_HOST_RATE = 40.0
+"""Packets camscan starts towards any one address per second (--per-host-rate): runZero's
+default. A camera's embedded TCP stack and web server see at most this many new
+connections per second, whatever the global rate and however many probes are running."""

@@ -1,11 +1,11 @@
 """The only place that opens sockets for unicast work.
 
-Every connection goes through :meth:`Net.connect` or :meth:`Net.port_state`, which check the
+Every connection goes through :meth:`Net.connect` or :meth:`Net.port_states`, which check the
 scope first (defence in depth: a redirect or an address inside an answer can never make camscan
 contact a host outside what the user allowed), take one of a fixed number of connection slots,
-and wait for the rate limiter. Reads are bounded by bytes *and* by one wall-clock deadline for
-the whole exchange, so a server that sends one byte a second is cut at the deadline, not kept
-alive by every byte (issue 6).
+and wait for the scan's pacer (``scanner.pacing``: the global rate and the per-host cap). Reads
+are bounded by bytes *and* by one wall-clock deadline for the whole exchange, so a server that
+sends one byte a second is cut at the deadline, not kept alive by every byte (issue 6).
 """
 
 from __future__ import annotations
@@ -13,63 +13,55 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import errno
-import socket
+import resource
 import ssl
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 
 from scanner import limits
+from scanner.connector import Connector, Job
 from scanner.errors import ScopeError
 from scanner.model import Outcome
+from scanner.pacing import Pacer, RateLimiter, current_pacer
 from scanner.scope import Scope
 
+__all__ = [
+    "Connection",
+    "Net",
+    "Pacer",
+    "RateLimiter",
+    "ReadResult",
+    "Slots",
+    "deadline_after",
+    "fd_budget",
+    "read_until_limit",
+]
+
 _READ_CHUNK = 16 * limits.KIB
-#: SO_LINGER on, zero seconds: close() sends RST. A port-sweep socket then leaves no
-#: TIME_WAIT behind on our side and no half-closed session on a fragile device.
-_LINGER_RESET = struct.pack("ii", 1, 0)
-_UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN}
-
-
-class RateLimiter:
-    """Spaces connection attempts ``1/rate`` seconds apart; ``rate=None`` means no limit.
-
-    A slot schedule rather than a token bucket: each caller reserves the next free instant
-    and sleeps until it, so bursts never exceed the rate and waiting is fair in arrival order.
-    """
-
-    def __init__(self, rate: float | None = None) -> None:
-        if rate is not None and rate <= 0:
-            raise ValueError("rate must be positive or None")
-        self.rate = rate
-        self._next = 0.0
-
-    async def wait(self) -> None:
-        """Return when the caller may make its next connection attempt."""
-        if self.rate is None:
-            return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        slot = max(now, self._next)
-        self._next = slot + 1.0 / self.rate
-        if slot > now:
-            await asyncio.sleep(slot - now)
+_ALLOWED_MAX = 4096
+"""In-scope hosts remembered by Net.check (the scope never changes, so a hit is safe)."""
 
 
 class Slots:
     """A counting limit on open connections, with a FIFO queue of waiters.
 
     Not ``asyncio.Semaphore``: in 3.11 its release scans every waiter, and a /16 sweep keeps
-    thousands waiting, which made the scan quadratic. A port sweep takes all the slots it
-    needs at once, so no host ever holds some slots while waiting for more.
+    thousands waiting, which made the scan quadratic. A host may hold some slots while it
+    waits for more: each one comes back within its connect timeout, so nobody waits forever.
     """
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._free = size
         self._waiters: collections.deque[tuple[asyncio.Future[None], int]] = collections.deque()
+
+    def try_acquire(self) -> bool:
+        """Take one slot if one is free and nobody is waiting; never waits."""
+        if self._free and not self._waiters:
+            self._free -= 1
+            return True
+        return False
 
     async def acquire(self, count: int = 1) -> None:
         """Take ``count`` slots (at most ``size``), waiting in line for them."""
@@ -176,34 +168,49 @@ class Connection:
 
 
 class Net:
-    """Scope-checked, slot-limited, rate-limited TCP connections."""
+    """Scope-checked, slot-limited, paced TCP connections."""
 
     def __init__(
         self,
         scope: Scope,
         max_connections: int = limits.DEFAULT_MAX_CONNECTIONS,
-        limiter: RateLimiter | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
         self.scope = scope
         self.max_connections = max_connections
-        self.limiter = limiter or RateLimiter()
+        self.pacer = pacer or current_pacer()
         self._slots = Slots(max_connections)
+        self._sweeper: Connector | None = None
+        self._allowed: set[str] = set()
 
     def check(self, host: str) -> None:
         """Raise :class:`ScopeError` unless ``host`` is in scope."""
+        if host in self._allowed:
+            return
         if not self.scope.contains(host):
             raise ScopeError(f"refusing to contact {host}: it is outside the scan scope")
+        if len(self._allowed) >= _ALLOWED_MAX:
+            self._allowed.clear()
+        self._allowed.add(host)  # a sweep checks each host twice, its probes once each
+
+    async def _slot(self, host: str) -> None:
+        """Take a connection slot, then wait for the pacer: the pacer's instant is the send."""
+        await self._slots.acquire()
+        try:
+            await self.pacer.wait(host)
+        except BaseException:
+            self._slots.release()
+            raise
 
     async def connect(
         self, host: str, port: int, timeout: float = limits.CONNECT_TIMEOUT
     ) -> Connection:
         """Open a stream; raises ScopeError, ConnectionRefusedError, TimeoutError, OSError."""
         self.check(host)
-        await self._slots.acquire()
+        await self._slot(host)
         try:
-            await self.limiter.wait()
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(
                     host, port, limit=limits.HTTP_HEAD_MAX
@@ -222,112 +229,66 @@ class Net:
     async def port_states(
         self, host: str, ports: Sequence[int], timeout: float = limits.CONNECT_TIMEOUT
     ) -> list[Outcome]:
-        """Connect to every port of ``host`` at once and close each as soon as it answers.
+        """Connect to every port of ``host`` and close each as soon as it answers.
 
-        One host, one timer: bare non-blocking sockets watched by the event loop, no task or
-        stream per port, since a /16 sweep makes a million of these. Each socket holds a
-        connection slot while it is open. An unreachable host counts as a timeout.
+        Each connect takes one slot, waits for the pacer, and gets its own ``timeout`` from
+        the moment it is sent, so every slot is back within ``timeout`` of being used and
+        hosts sharing the slots cannot stall each other. An unreachable host counts as a
+        timeout. The connects run on the :class:`Connector` (no task or stream per port).
         """
         self.check(host)
         loop = asyncio.get_running_loop()
-        sweep = _Sweep(loop, self._slots, host, len(ports))
-        step = self._slots.size
+        connector, pacer, slots = self._connector(loop), self.pacer, self._slots
+        job = Job(len(ports))
+        batch: list[tuple[int, int]] = []  # connects allowed now, sent together
         try:
-            for first in range(0, len(ports), step):
-                chunk = ports[first : first + step]
-                await self._slots.acquire(len(chunk))
-                sweep.reserved = len(chunk)
-                for index, port in enumerate(chunk, first):
-                    await self.limiter.wait()
-                    sweep.start(index, port)
-                sweep.release_unused()
-                await sweep.wait(timeout)
+            for item in enumerate(ports):
+                if not slots.try_acquire():
+                    connector.start(job, host, batch, timeout)
+                    batch = []
+                    await slots.acquire()
+                if pacer.limited and not pacer.try_send(host, loop.time()):
+                    connector.start(job, host, batch, timeout)
+                    batch = []
+                    try:
+                        await pacer.wait(host)
+                    except BaseException:
+                        slots.release()
+                        raise
+                batch.append(item)
+            connector.start(job, host, batch, timeout)
+            await job.wait(loop)
         finally:
-            sweep.abandon()
-        return sweep.results
+            if job.left:
+                connector.abandon(job)
+        return job.results
+
+    def _connector(self, loop: asyncio.AbstractEventLoop) -> Connector:
+        """The connector of the running loop (a Net may outlive one asyncio.run)."""
+        if self._sweeper is None or self._sweeper.loop is not loop:
+            self._sweeper = Connector(loop, self._slots.release)
+        return self._sweeper
 
 
-def _classify(error: int) -> Outcome:
-    if error == 0:
-        return Outcome.OK
-    if error == errno.ECONNREFUSED:
-        return Outcome.REFUSED
-    if error in _UNREACHABLE or error == errno.ETIMEDOUT:
-        return Outcome.TIMEOUT
-    return Outcome.ERROR
+def fd_budget(connections: int, reserve: int = limits.FD_RESERVE) -> int:
+    """Raise the soft RLIMIT_NOFILE so ``connections`` sockets fit, never past the hard limit.
 
-
-class _Sweep:
-    """Non-blocking connects to ports of one host; each result lands in ``results``.
-
-    The connects of one chunk start together under one timer, after their slots were all
-    taken at once: a connect never waits for a slot after its timer started, and a host
-    never holds slots while waiting for more (which could stall hosts against each other).
+    Returns how many connections fit: ``connections`` when the limit allows it, else what the
+    hard limit leaves after ``reserve`` descriptors for everything else (at least 1).
     """
-
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, slots: Slots, host: str, count: int
-    ) -> None:
-        self.loop, self.slots, self.host = loop, slots, host
-        self.results = [Outcome.TIMEOUT] * count
-        self.pending: dict[int, tuple[int, socket.socket]] = {}  # fd -> (index, socket)
-        self.reserved = 0  # slots taken for connects not started yet
-        self.idle: asyncio.Future[None] | None = None
-
-    def start(self, index: int, port: int) -> None:
-        """Begin one connect on a reserved slot; the slot is released when it ends."""
-        self.reserved -= 1
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.setblocking(False)
-            error = sock.connect_ex((self.host, port))
-        except OSError as exc:
-            error = exc.errno or errno.EIO
-        if error not in (errno.EINPROGRESS, errno.EAGAIN):
-            self._finish(index, sock, error)
-            return
-        self.pending[sock.fileno()] = (index, sock)
-        self.loop.add_writer(sock.fileno(), self._ready, sock.fileno())
-
-    def _ready(self, fd: int) -> None:
-        """The socket is writable: connected, or failed with SO_ERROR."""
-        index, sock = self.pending.pop(fd)
-        self.loop.remove_writer(fd)
-        self._finish(index, sock, sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
-        if not self.pending and self.idle is not None and not self.idle.done():
-            self.idle.set_result(None)
-
-    def _finish(self, index: int, sock: socket.socket, error: int) -> None:
-        self.results[index] = _classify(error)
-        if error == 0:  # only a connected socket needs the RST close
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
-        sock.close()
-        self.slots.release()
-
-    def release_unused(self) -> None:
-        if self.reserved:
-            self.slots.release(self.reserved)
-            self.reserved = 0
-
-    async def wait(self, timeout: float) -> None:
-        """Until every started connect has ended or ``timeout`` has passed."""
-        if not self.pending:
-            return
-        self.idle = self.loop.create_future()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout):
-                await self.idle
-        self.abandon()
-
-    def abandon(self) -> None:
-        """Close what is still connecting (timeout or cancellation): those stay TIMEOUT."""
-        self.release_unused()
-        for fd, (_, sock) in self.pending.items():
-            self.loop.remove_writer(fd)
-            sock.close()
-            self.slots.release()
-        self.pending.clear()
+    wanted = connections + reserve
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (OSError, ValueError):
+        return connections
+    ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < ceiling:
+        with contextlib.suppress(OSError, ValueError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+            soft = ceiling
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return connections
+    return max(1, min(connections, soft - reserve))
 
 
 async def read_until_limit(

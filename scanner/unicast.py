@@ -3,7 +3,8 @@
 Memory stays flat however large the scope: addresses are pulled one at a time from
 ``Scope.addresses()`` by ``max_hosts`` workers (no task per address up front), connections
 are bounded by ``max_connections`` slots in ``Net``, and each finished host is handed to
-``on_host`` at once rather than collected.
+``on_host`` at once rather than collected. Every connect waits for the scan's pacer
+(``scanner.pacing``): at most ``rate`` per second overall and ``per_host_rate`` per address.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from dataclasses import dataclass, field
 
 from scanner import limits
 from scanner.errors import UsageError
+from scanner.farm import HELPER_MAX_HOSTS, SweepJob, farm_sweep, processes_for
 from scanner.model import Observation, Outcome, ProbeStatus
-from scanner.net import Net, RateLimiter
+from scanner.net import Net, fd_budget
+from scanner.pacing import Pacer, shared_pacer
 from scanner.probes.base import (
     BANNER_WINDOW,
     ProbeContext,
@@ -27,7 +30,7 @@ from scanner.probes.base import (
     seconds,
 )
 from scanner.probes.registry import DEFAULT_PORTS, PROBES, check_services, probes_for
-from scanner.probes.tcp import sweep
+from scanner.probes.tcp import PortSweep, sweep
 from scanner.scope import Scope
 
 #: Which status wins when one probe ran on several ports (first = best).
@@ -60,10 +63,18 @@ class UnicastOptions:
     max_connections: int = limits.DEFAULT_MAX_CONNECTIONS
     rate: float | None = None
     """Connection attempts per second over the whole scan; None = unlimited."""
+    per_host_rate: float | None = None
+    """Connection attempts per second to any one address; None = unlimited. Both apply
+    when no scan-wide pacer is set; ``camscan scan`` sets one (``scanner.pacing.pacing``)
+    from its --rate and --per-host-rate (defaults ``limits.DEFAULT_RATE`` and
+    ``DEFAULT_PER_HOST_RATE``), so discovery's datagrams and follow-ups share the budget."""
     report_silent: bool = False
     """Also report hosts with no open port (they are not devices, but it shows they answered)."""
     assume_up: bool = False
     """Sweep every port of every address, even one silent on the first two (nmap's -Pn)."""
+    sweep_processes: int | None = None
+    """Processes that sweep (scanner.farm); None: one per CPU for a big scope at a rate one
+    process cannot send, else 1 (the sweep runs in this process)."""
 
     def with_max_hosts(self, max_hosts: int) -> UnicastOptions:
         return dataclasses.replace(self, max_hosts=max_hosts)
@@ -96,8 +107,15 @@ def _port_plan(options: UnicastOptions) -> tuple[tuple[int, ...], dict[int, tupl
     if options.max_hosts < 1 or options.max_connections < 1:
         raise UsageError("camscan: --max-hosts and --max-connections must be at least 1")
     if options.rate is not None and options.rate <= 0:
-        raise UsageError("camscan: --rate must be a positive number of connections per second")
+        raise UsageError("camscan: --rate must be a positive number of packets per second")
+    if options.per_host_rate is not None and options.per_host_rate <= 0:
+        raise UsageError("camscan: --per-host-rate must be a positive number per second")
     return ports, services
+
+
+def scan_pacer(options: UnicastOptions) -> Pacer:
+    """The scan-wide pacer when one is set, else one built from ``options``' rates."""
+    return shared_pacer() or Pacer(options.rate, options.per_host_rate)
 
 
 async def probe_hosts(
@@ -112,7 +130,8 @@ async def probe_hosts(
     stops the scan and propagates. Bad options raise UsageError before anything is sent.
     """
     ports, services = _port_plan(options)
-    net = Net(scope, options.max_connections, RateLimiter(options.rate))
+    pacer = scan_pacer(options)
+    net = Net(scope, fd_budget(options.max_connections), pacer)
     ctx = ProbeContext(
         net,
         timeout=options.timeout,
@@ -120,27 +139,85 @@ async def probe_hosts(
         tls_timeout=options.tls_timeout,
         banner_window=options.banner_window,
     )
-    addresses = scope.addresses()
-    total, done = len(scope), 0
-
-    async def worker() -> None:
-        nonlocal done
-        for ip in addresses:  # workers share one iterator: each address is taken once
-            report = await probe_host(ctx, ip, ports, services, options)
-            if report is not None:
-                outcome = on_host(report)
-                if inspect.isawaitable(outcome):
-                    await outcome
-            done += 1
-            if on_progress is not None:
-                on_progress(done, total)
-
+    progress = _Progress(len(scope), on_progress)
+    parts = 1 if options.report_silent else processes_for(
+        len(scope), pacer, options.sweep_processes
+    )
     try:
+        if parts > 1:
+            job = _sweep_job(scope, ports, options, pacer, parts)
+            await _farmed(ctx, job, services, options, on_host, progress)
+            return
+        addresses = scope.addresses()
+
+        async def worker() -> None:
+            for ip in addresses:  # workers share one iterator: each address is taken once
+                report = await probe_host(ctx, ip, ports, services, options)
+                if report is not None:
+                    await _deliver(on_host, report)
+                progress.add(1)
+
         async with asyncio.TaskGroup() as group:
-            for _ in range(min(options.max_hosts, total)):
+            for _ in range(min(options.max_hosts, len(scope))):
                 group.create_task(worker())
     except BaseExceptionGroup as failed:  # surface the first real error, not a group
         raise failed.exceptions[0] from None
+
+
+def _sweep_job(
+    scope: Scope, ports: tuple[int, ...], options: UnicastOptions, pacer: Pacer, parts: int
+) -> SweepJob:
+    """What each sweep helper is told: its share of the global rate, the full per-host one."""
+    return SweepJob(
+        scope.ranges, ports, 0, parts, options.connect_timeout, options.assume_up,
+        min(options.max_hosts, HELPER_MAX_HOSTS), options.max_connections,
+        pacer.rate / parts if pacer.rate else None, pacer.per_host,
+    )
+
+
+@dataclass
+class _Progress:
+    total: int
+    sink: ProgressCallback | None
+    done: int = 0
+
+    def add(self, count: int) -> None:
+        self.done += count
+        if self.sink is not None:
+            self.sink(self.done, self.total)
+
+
+async def _deliver(on_host: HostCallback, report: HostReport) -> None:
+    outcome = on_host(report)
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+async def _farmed(
+    ctx: ProbeContext,
+    job: SweepJob,
+    services: Mapping[int, Sequence[str]],
+    options: UnicastOptions,
+    on_host: HostCallback,
+    progress: _Progress,
+) -> None:
+    """Helpers sweep (scanner.farm); this process probes the open ports they report."""
+    queue: asyncio.Queue[tuple[str, PortSweep] | None] = asyncio.Queue(4 * options.max_hosts)
+
+    async def swept(ip: str, result: PortSweep) -> None:
+        await queue.put((ip, result))
+
+    async def prober() -> None:
+        while (item := await queue.get()) is not None:
+            report = await probe_swept(ctx, item[0], item[1], services, options)
+            if report is not None:
+                await _deliver(on_host, report)
+
+    async with asyncio.TaskGroup() as group:
+        probers = [group.create_task(prober()) for _ in range(options.max_hosts)]
+        await farm_sweep(job, swept, progress.add)
+        for _ in probers:
+            await queue.put(None)
 
 
 async def probe_host(
@@ -156,6 +233,17 @@ async def probe_host(
     time spent waiting for connection slots on a busy scan is not charged to the device.
     """
     swept = await sweep(ctx.net, ip, ports, ctx.connect_timeout, options.assume_up)
+    return await probe_swept(ctx, ip, swept, services, options)
+
+
+async def probe_swept(
+    ctx: ProbeContext,
+    ip: str,
+    swept: PortSweep,
+    services: Mapping[int, Sequence[str]],
+    options: UnicastOptions,
+) -> HostReport | None:
+    """Run the service probes on the open ports of a host already swept."""
     if not swept.open_ports:
         return HostReport(ip, (), (), (swept.status,)) if options.report_silent else None
     jobs = [(port, probe) for port in swept.open_ports for probe in probes_for(port, services)]

@@ -6,13 +6,18 @@ interface's own directed broadcast address, so they leave through that interface
 other. The receive buffer is raised to 4 MiB (a /24 answering at once overflows the default,
 shared/testlan/README.md), every datagram is cut at ``limits.DATAGRAM_MAX``, repeats and our
 own looped-back requests are dropped, answers from outside the scope are counted and ignored,
-and directed sends are spaced to ``ctx.rate`` datagrams per second.
+and directed sends are spaced to ``ctx.rate`` datagrams per second. Every directed datagram
+also waits for the scan's pacer (``scanner.pacing``), so ``--rate`` bounds directed discovery
+and the port sweep together, and ``--per-host-rate`` holds for each target: targets are
+visited in a shuffled order per exchange, so the probes that run at once rarely queue on the
+same host. The few LAN-wide datagrams (one or three per protocol) are not paced.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,10 +26,17 @@ from scanner import limits
 from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, summary
 from scanner.errors import DecodeError
 from scanner.model import Outcome
+from scanner.pacing import current_pacer
 
 RCVBUF = 4 * 1024 * 1024
 DATAGRAMS_MAX = 8192
 """Most answers kept from one exchange: a flood costs a known amount of memory."""
+EXCHANGE_BYTES_MAX = 8 * 1024 * 1024
+"""Most bytes kept from one exchange. The count alone is not a bound: 8192 datagrams of
+64 KiB are 512 MiB, which one host answering each probe with a burst of junk reached."""
+SOURCE_BYTES_MAX = 256 * 1024
+"""Most bytes kept from one source (a real answer is 0.3-4 KiB), so one flooder cannot
+crowd the other hosts' answers out of the exchange budget."""
 _SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 _SO_SNDBUFFORCE = getattr(socket, "SO_SNDBUFFORCE", 32)
 
@@ -62,6 +74,11 @@ class Heard:
     out_of_scope: int = 0
     echoes: int = 0
     dropped: int = 0
+    kept_bytes: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    """Bytes kept per source (for SOURCE_BYTES_MAX)."""
+    flooders: dict[str, int] = field(default_factory=dict)
+    """Source -> datagrams dropped because it went over its byte budget."""
     sent: int = 0
     send_errors: int = 0
     problem: str = ""
@@ -88,11 +105,25 @@ class _Receiver(asyncio.DatagramProtocol):
         data = data[: limits.DATAGRAM_MAX]
         if (source, data) in self.seen:
             return
-        if len(self.heard.datagrams) >= DATAGRAMS_MAX:
-            self.heard.dropped += 1
+        if not self._room(source, len(data)):
             return
         self.seen.add((source, data))
         self.heard.datagrams.append(Datagram(source, port, data, truncated))
+
+    def _room(self, source: str, size: int) -> bool:
+        """Charge `size` bytes to the exchange and to `source`; False (dropped) if over."""
+        heard = self.heard
+        used = heard.by_source.get(source, 0)
+        if used + size > SOURCE_BYTES_MAX:
+            heard.dropped += 1
+            heard.flooders[source] = heard.flooders.get(source, 0) + 1
+            return False
+        if len(heard.datagrams) >= DATAGRAMS_MAX or heard.kept_bytes + size > EXCHANGE_BYTES_MAX:
+            heard.dropped += 1
+            return False
+        heard.by_source[source] = used + size
+        heard.kept_bytes += size
+        return True
 
     def error_received(self, exc: Exception) -> None:
         """ICMP unreachable for a directed probe: that host simply has no such service."""
@@ -161,22 +192,37 @@ def destinations(ctx: DiscoveryContext, plan: UdpPlan) -> tuple[list[str], list[
 async def _send_all(
     sock: socket.socket, ctx: DiscoveryContext, plan: UdpPlan, heard: Heard
 ) -> None:
+    """LAN-wide requests first, then each payload to every directed target, paced.
+
+    The LAN-wide ones (a group or the broadcast address, a few per protocol) go at once:
+    queued behind the port sweep's connects they would open every answer window late."""
     wide, directed = destinations(ctx, plan)
+    for address in wide:
+        for payload in plan.payloads:
+            _send(sock, payload, (address, plan.port), heard)
+    if not directed:
+        return
+    pacer = current_pacer()
+    random.shuffle(directed)  # the order of sending is not observable in the results
     loop = asyncio.get_running_loop()
     gap = 1.0 / ctx.rate if ctx.rate > 0 else 0.0
     next_at = loop.time()
-    for address in [*wide, *directed]:
-        for payload in plan.payloads:
-            if address in directed and gap:
-                delay = next_at - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                next_at = max(next_at, loop.time()) + gap
-            try:
-                sock.sendto(payload, (address, plan.port))
-                heard.sent += 1
-            except OSError:
-                heard.send_errors += 1
+    for payload in plan.payloads:  # payload-major: one host's datagrams are spread out
+        for address in directed:
+            delay = next_at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            next_at = max(next_at, loop.time()) + gap
+            await pacer.wait(address)
+            _send(sock, payload, (address, plan.port), heard)
+
+
+def _send(sock: socket.socket, payload: bytes, target: tuple[str, int], heard: Heard) -> None:
+    try:
+        sock.sendto(payload, target)
+        heard.sent += 1
+    except OSError:
+        heard.send_errors += 1
 
 
 async def exchange(ctx: DiscoveryContext, plan: UdpPlan) -> Heard:
@@ -230,6 +276,7 @@ def judge(probe: str, heard: Heard, read: Reader) -> DiscoveryResult:
             continue
         answered += 1
         findings.status(datagram.source, Outcome.OK)
+    _note_floods(findings, heard)
     good = {h for h, s in findings.statuses.items() if s.outcome is Outcome.OK}
     extra = f"{foreign} not for us" if foreign else ""
     if heard.dropped:
@@ -238,3 +285,13 @@ def judge(probe: str, heard: Heard, read: Reader) -> DiscoveryResult:
     if answered:
         return findings.result(Outcome.OK, detail)
     return findings.result(Outcome.ERROR if errors else Outcome.NO_ANSWER, detail)
+
+
+def _note_floods(findings: Findings, heard: Heard) -> None:
+    """A host that went over its byte budget is an error, whatever else it sent."""
+    for source, count in heard.flooders.items():
+        note = f"flood: {count} datagrams past {SOURCE_BYTES_MAX // 1024} KiB dropped"
+        old = findings.statuses.get(source)
+        if old is not None and old.outcome is Outcome.ERROR and old.detail:
+            note = f"{old.detail}; {note}"
+        findings.status(source, Outcome.ERROR, note)

@@ -1,7 +1,9 @@
-"""Discovery on a LAN of network namespaces: every persona and every real daemon is found.
+"""The real `camscan scan` on a LAN of network namespaces: every persona and daemon is found.
 
 Runs only inside the network sandbox made by test_sandbox.py (CAMSCAN_LAN=inside), where this
 pytest process is the scanner 198.18.0.2 and has no interface but lo and the lab's veth.
+The scans are the CLI's own (``scanner.cli.main`` in this process, default options unless
+the test says otherwise), so what is checked here is what a user gets.
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 
+from scanner.cli import main
 from scanner.discovery import DiscoveryResult, discover_all, make_context
+from scanner.output import load_schema
+from scanner.recognize import Recognizer
 from scanner.scope import parse_targets
 from scanner.sim.personas import load_personas
 from scanner.sim.responders import load_discovery_personas
-from scanner.unicast import HostReport, UnicastOptions, probe_hosts
 
 from .harness import DAEMONS, Lan, addresses_here, running_lan, sh, udp_sockets
 
@@ -30,9 +36,8 @@ pytestmark = pytest.mark.skipif(
 TARGET = "198.18.0.0/24"
 WINDOW = 2.0
 DAEMON_PROBES = {"avahi": {"mdns"}, "wsdd": {"wsd"}, "minidlna": {"ssdp", "upnp"}}
-UNICAST = UnicastOptions(max_connections=4096)
-"""Default options but for the connection slots: with the default 512, the SYNs to 210 empty
-addresses x 17 ports wait out their 1 s connect timeout in ~16 rounds (measured 9-48 s)."""
+LINK_ONLY = {"arp", "neighbour"}
+"""Probes that only prove an address is in use; a device needs another to count as found."""
 
 
 @pytest.fixture(scope="module")
@@ -43,26 +48,22 @@ def lan() -> Iterator[Lan]:
         yield running
 
 
-def _run(coroutine: object) -> object:
-    return asyncio.run(coroutine)  # type: ignore[arg-type]
-
-
-async def _scan(multicast: bool, directed: bool) -> tuple[DiscoveryResult, list[HostReport], float]:
-    scope = parse_targets([TARGET])
-    targets = tuple(scope.addresses()) if directed else ()
-    ctx = make_context(scope, "lan0", timeout=WINDOW, multicast=multicast, unicast_targets=targets)
-    reports: list[HostReport] = []
+def _cli_scan(workdir: Path, *extra: str) -> tuple[dict[str, Any], float]:
+    """`camscan scan 198.18.0.0/24 -f json -o FILE [extra]`, run in this process."""
+    path = workdir / "scan.json"
     started = time.monotonic()
-    found, _ = await asyncio.gather(discover_all(ctx), probe_hosts(scope, UNICAST, reports.append))
-    return found, reports, time.monotonic() - started
+    with pytest.raises(SystemExit) as stopped:
+        main(["scan", TARGET, "-f", "json", "-o", str(path), *extra])
+    seconds = time.monotonic() - started
+    assert stopped.value.code == 0
+    document: dict[str, Any] = json.loads(path.read_text())
+    return document, seconds
 
 
-def _found_by(found: DiscoveryResult, reports: list[HostReport]) -> dict[str, set[str]]:
-    table: dict[str, set[str]] = {ip: set(found.found_by(ip)) for ip in found.hosts()}
-    for report in reports:
-        names = {o.probe for o in report.observations} | {"tcp"}
-        table.setdefault(report.ip, set()).update(names)
-    return {ip: names for ip, names in table.items() if names - {"arp", "neighbour"}}
+def _found_by(document: dict[str, Any]) -> dict[str, set[str]]:
+    """ip -> the probes its device names, for devices found by more than ARP."""
+    table = {d["ip"]: set(d["found_by"]) for d in document["devices"]}
+    return {ip: names for ip, names in table.items() if names - LINK_ONLY}
 
 
 def _write_report(name: str, lan: Lan, table: dict[str, set[str]], seconds: float) -> None:
@@ -100,6 +101,24 @@ def _missing(lan: Lan, table: dict[str, set[str]], daemons: dict[str, str]) -> l
     return problems
 
 
+def _misnamed(lan: Lan, document: dict[str, Any]) -> list[str]:
+    """Personas whose maker can be named from what they answer but was not (or was wrong)."""
+    vocabulary = Recognizer.load().database.vocabulary
+    made = {d["ip"]: d["verdict"]["manufacturer"] for d in document["devices"]}
+    wrong = [
+        f"{p.name}: {made.get(lan.unicast[p.name])} != {p.label.manufacturer}"
+        for p in load_personas()
+        if p.identifiable_unicast and made.get(lan.unicast[p.name]) != p.label.manufacturer
+    ]
+    for persona in load_discovery_personas():
+        label = persona.label.get("manufacturer")
+        want = label and (vocabulary.canonical(label) or label)
+        got = made.get(lan.multicast[persona.name])
+        if want and got != want:
+            wrong.append(f"{persona.name}: {got} != {want}")
+    return wrong
+
+
 MULTICAST_ONLY = {"wsdd", "minidlna"}
 """Daemons that read discovery requests only from a socket bound to the group address:
 minidlna binds its SSDP socket to 239.255.255.250:1900; wsdd binds 239.255.255.250:3702 for
@@ -121,35 +140,46 @@ def test_sandbox_has_no_real_interface(lan: Lan) -> None:
     assert sh("ip", "route", "show", "default").split()[:3] == ["default", "via", "198.18.0.254"]
 
 
-def test_default_scan_finds_every_persona_and_daemon(lan: Lan) -> None:
-    """Multicast discovery plus the TCP scan of the /24 finds all personas and daemons."""
-    found, reports, seconds = _run(_scan(multicast=True, directed=False))  # type: ignore[misc]
-    table = _found_by(found, reports)
-    _write_report("multicast+unicast", lan, table, seconds)
+def test_default_scan_finds_every_persona_and_daemon(lan: Lan, tmp_path: Path) -> None:
+    """`camscan scan 198.18.0.0/24` with default options finds every persona and daemon by the
+    probes each should answer, names the makers the answers allow, finds nothing else, and
+    writes a document that validates against the camscan/1 schema."""
+    document, seconds = _cli_scan(tmp_path)
+    table = _found_by(document)
+    _write_report("camscan scan (defaults)", lan, table, seconds)
     assert _missing(lan, table, lan.daemons) == []
     assert [n for n, ip in lan.unicast.items() if "tcp" not in table.get(ip, set())] == []
     assert len(lan.multicast) + len(lan.unicast) >= 30
-    outside = set(table) - {*lan.multicast.values(), *lan.unicast.values(), *lan.daemons.values()}
-    assert outside == set(), "something answered that the lab did not start"
+    lab = {*lan.multicast.values(), *lan.unicast.values(), *lan.daemons.values()}
+    assert {d["ip"] for d in document["devices"]} <= lab, "something the lab did not start"
+    assert all(d["found_by"] for d in document["devices"]), "a device names no probe"
+    assert _misnamed(lan, document) == []
+    plan = document["scan"]["options"]["discovery_plan"]
+    assert (plan["interface"], plan["multicast"], plan["directed_targets"]) == ("lan0", True, 0)
+    jsonschema.validate(document, load_schema())
 
 
-def test_directed_discovery_alone_finds_the_same_set(lan: Lan) -> None:
-    """Multicast off, a directed probe to each of the 254 addresses: the same devices answer,
-    except the two daemons that only read requests sent to the group (MULTICAST_ONLY)."""
-    found, _, seconds = _run(_scan(multicast=False, directed=True))  # type: ignore[misc]
-    table = _found_by(found, [])
-    _write_report("directed only", lan, table, seconds)
+def test_directed_discovery_alone_finds_the_same_set(lan: Lan, tmp_path: Path) -> None:
+    """`--unicast-discovery --no-multicast`: a directed probe to each of the 254 addresses
+    finds the same devices, except the two daemons that only read requests sent to the
+    group (MULTICAST_ONLY)."""
+    document, seconds = _cli_scan(tmp_path, "--unicast-discovery", "--no-multicast")
+    table = _found_by(document)
+    _write_report("camscan scan --unicast-discovery --no-multicast", lan, table, seconds)
     deaf = {d: ip for d, ip in lan.daemons.items() if d in MULTICAST_ONLY}
     hearing = {d: ip for d, ip in lan.daemons.items() if d not in deaf}
     assert _missing(lan, table, hearing) == []
+    assert [n for n, ip in lan.unicast.items() if "tcp" not in table.get(ip, set())] == []
     assert all(_group_socket(d) for d in deaf)
     assert [d for d, ip in deaf.items() if ip in table] == []
+    plan = document["scan"]["options"]["discovery_plan"]
+    assert (plan["multicast"], plan["directed_targets"]) == (False, 254)
 
 
 def test_replies_from_outside_the_scope_are_ignored(lan: Lan) -> None:
     """With a scope of 198.18.0.21-30, only those hosts are reported; the rest are counted."""
     scope = parse_targets(["198.18.0.21-30"])
-    found = _run(discover_all(make_context(scope, "lan0", timeout=WINDOW)))
+    found = asyncio.run(discover_all(make_context(scope, "lan0", timeout=WINDOW)))
     assert isinstance(found, DiscoveryResult)
     inside = {f"198.18.0.{n}" for n in range(21, 31)}
     assert set(found.hosts()) <= inside
