@@ -15,13 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from scanner import __version__
+from scanner.credentials import Credentials
 from scanner.discovery import DiscoveryContext, DiscoveryResult, discover_all
 from scanner.discovery.arp import read_neighbour_table
 from scanner.model import Device, Observation, ProbeStatus, ScanInfo
+from scanner.net import Net
+from scanner.probes.credentialed import with_credentials
 from scanner.progress import ProgressSink
 from scanner.recognize import Recognizer
 from scanner.scope import Scope
-from scanner.unicast import HostReport, UnicastOptions, probe_hosts
+from scanner.unicast import HostCallback, HostReport, UnicastOptions, probe_hosts
 
 DeviceSink = Callable[[Device], None]
 
@@ -36,6 +39,9 @@ class ScanRequest:
     options: dict[str, object] = field(default_factory=dict)
     discovery: DiscoveryContext | None = None
     """None: no discovery at all (the port sweep alone)."""
+    credentials: Credentials | None = None
+    """None: no login is ever attempted (the default). Set: each host serving HTTP gets one
+    attempt with the set that covers it (scanner.probes.credentialed)."""
 
 
 def now() -> str:
@@ -110,8 +116,12 @@ async def run_scan(
         options["discovery"] = _global_statuses(found)
         merger.discovery_done(found)
 
+    on_host: HostCallback = merger.host_done
+    if request.credentials is not None:
+        net = Net(request.scope, min(request.unicast.max_connections, 64))
+        on_host = with_credentials(net, request.credentials, request.unicast, merger.host_done)
     await asyncio.gather(
-        discover(), probe_hosts(request.scope, request.unicast, merger.host_done, on_progress)
+        discover(), probe_hosts(request.scope, request.unicast, on_host, on_progress)
     )
     merger.finish()
     return ScanInfo(

@@ -13,12 +13,15 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from scanner import limits
 from scanner.model import Observation, Outcome, ProbeStatus
 from scanner.parse.http import cap_text
 from scanner.scope import Scope
+
+_URL_SAFE = "/?&=:;@!$'()*+,~%-._"
+"""Kept as they are in a path or query (RFC 3986 pchar and '/?'); '%' keeps escapes."""
 
 GLOBAL = "*"
 """Key of the status that describes the probe as a whole (sent, heard, ignored)."""
@@ -108,6 +111,8 @@ class Findings:
     statuses: dict[str, ProbeStatus] = field(default_factory=dict)
     _seen: set[tuple[str, int | None, str, str]] = field(default_factory=set)
     _per_host: dict[str, int] = field(default_factory=dict)
+    _capped: dict[str, int] = field(default_factory=dict)
+    """Host -> observations dropped past OBSERVATIONS_PER_HOST_MAX (a flood)."""
 
     def add(
         self, host: str, port: int | None, field_name: str, value: str | None, *, probe: str = ""
@@ -116,6 +121,7 @@ class Findings:
         if not value:
             return
         if self._per_host.get(host, 0) >= limits.OBSERVATIONS_PER_HOST_MAX:
+            self._capped[host] = self._capped.get(host, 0) + 1
             return
         value = cap_text(value, limits.VALUE_MAX)
         key = (host, port, field_name, value)
@@ -133,6 +139,13 @@ class Findings:
         self.statuses[host] = ProbeStatus(probe or self.probe, outcome, detail)
 
     def result(self, outcome: Outcome, detail: str = "") -> DiscoveryResult:
+        for host, dropped in self._capped.items():
+            cap = limits.OBSERVATIONS_PER_HOST_MAX
+            self.statuses[host] = ProbeStatus(
+                self.statuses[host].probe if host in self.statuses else self.probe,
+                Outcome.ERROR,
+                f"flood: {dropped} observations past {cap} dropped",
+            )
         statuses = dict(self.statuses)
         statuses[GLOBAL] = ProbeStatus(self.probe, outcome, detail)
         return DiscoveryResult(tuple(self.observations), statuses)
@@ -188,5 +201,8 @@ def http_target(url: str) -> tuple[str, int, str] | None:
         return None
     if parts.scheme.lower() != "http":
         return None
-    path = parts.path or "/"
-    return host, port, f"{path}?{parts.query}" if parts.query else path
+    # A device's path may hold non-ASCII or spaces: percent-encode it, so the request line
+    # stays one ASCII token (a raw 'é' made the whole probe fail with UnicodeEncodeError).
+    path = quote(parts.path or "/", safe=_URL_SAFE, errors="backslashreplace")
+    query = quote(parts.query, safe=_URL_SAFE, errors="backslashreplace")
+    return host, port, f"{path}?{query}" if query else path

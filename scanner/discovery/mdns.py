@@ -55,8 +55,12 @@ class _State:
     instances: set[tuple[str | None, str, str]] = field(default_factory=set)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     browsers: list[AsyncServiceBrowser] = field(default_factory=list)
+    cached: set[tuple[str, str]] = field(default_factory=set)
+    """(type, name) of instances resolved from the cache, without a query of their own."""
     out_of_scope: int = 0
     unresolved: int = 0
+    over_budget: int = 0
+    """Instances that needed a query of their own after INSTANCES_MAX were asked."""
 
 
 def txt_text(properties: dict[bytes, bytes | None]) -> str:
@@ -106,15 +110,39 @@ def _handler(state: _State, zc: Zeroconf, addr: str | None) -> Callable[..., Non
         if service_type == ENUMERATION:
             _browse_type(state, zc, name, addr)
             return
-        key = (addr, service_type, name)
-        if key in state.instances or len(state.instances) >= INSTANCES_MAX:
-            return
-        state.instances.add(key)
-        task = asyncio.ensure_future(resolve(state, zc, service_type, name, addr))
-        state.tasks.add(task)
-        task.add_done_callback(state.tasks.discard)
+        _added(state, zc, service_type, name, addr)
 
     return on_change
+
+
+def _added(state: _State, zc: Zeroconf, service_type: str, name: str, addr: str | None) -> None:
+    """Record an instance whose records came with its PTR at once; resolve others by query.
+
+    Only the queries are budgeted (INSTANCES_MAX): a host that floods complete records costs
+    no budget (its observations are capped per host), so it cannot starve other hosts'
+    instances of resolution, as it did when every instance counted.
+    """
+    if (service_type, name) in state.cached:
+        return
+    try:
+        info = AsyncServiceInfo(service_type, name)
+        complete = info.load_from_cache(zc)
+    except (BadTypeInNameException, ValueError):
+        return
+    if complete:
+        state.cached.add((service_type, name))
+        record(state, info)
+        return
+    key = (addr, service_type, name)
+    if key in state.instances:
+        return
+    if len(state.instances) >= INSTANCES_MAX:
+        state.over_budget += 1
+        return
+    state.instances.add(key)
+    task = asyncio.ensure_future(resolve(state, zc, service_type, name, addr))
+    state.tasks.add(task)
+    task.add_done_callback(state.tasks.discard)
 
 
 def _browse_type(state: _State, zc: Zeroconf, type_: str, addr: str | None) -> None:
@@ -202,7 +230,10 @@ class MdnsProbe:
 def _result(state: _State) -> DiscoveryResult:
     findings = state.findings
     hosts = [h for h, s in findings.statuses.items() if s.outcome is Outcome.OK]
-    extra = f"{state.unresolved} unresolved" if state.unresolved else ""
+    notes = [f"{state.unresolved} unresolved"] if state.unresolved else []
+    if state.over_budget:
+        notes.append(f"{state.over_budget} past {INSTANCES_MAX} not asked")
+    extra = ", ".join(notes)
     count = len({(o.host, o.value) for o in findings.observations if o.field == "mdns.instance"})
     detail = summary(count, len(hosts), state.out_of_scope, 0, extra)
     return findings.result(Outcome.OK if hosts else Outcome.NO_ANSWER, detail)

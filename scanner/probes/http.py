@@ -87,7 +87,8 @@ async def _read_head(
                 if not chunk:
                     if not buffer:
                         raise ProbeFailed(Outcome.ERROR, f"connection {ended} without an answer")
-                    return bytes(buffer), b"", Outcome.ERROR, "answer ended inside the header"
+                    where = "connection reset" if ended == "reset" else "answer ended"
+                    return bytes(buffer), b"", Outcome.ERROR, f"{where} inside the header"
                 start = len(buffer)
                 buffer += chunk
                 _check_protocol(buffer, protocol)
@@ -118,7 +119,7 @@ async def _read_chunked(
                 try:
                     chunk = await reader.read(_CHUNK)
                 except ConnectionResetError:
-                    chunk = b""
+                    return bytes(body[:body_max]), False, _reset_note(len(body))
                 if not chunk:
                     return bytes(body[:body_max]), False, ""
                 wire += len(chunk)
@@ -142,8 +143,15 @@ async def _read_plain(
     body = data + result.data
     if result.timed_out:
         return body, False, "deadline"
+    if result.reset:
+        return body, False, _reset_note(len(body))
     complete = result.eof if length is None else len(body) == length
     return body, complete, ""
+
+
+def _reset_note(read: int) -> str:
+    """A reset mid-body is a broken answer, not a complete one: say so and keep what came."""
+    return f"connection reset after {read} bytes of the body"
 
 
 async def read_response(

@@ -1,0 +1,161 @@
+"""A LAN of network namespaces with hostile personas beside benign ones (sandbox only).
+
+Built like tests/lan/harness.py, inside ``unshare --net`` only: the calling process is the
+scanner, 198.18.0.2 on a veth ``lan0``; everything else is a namespace on the bridge ``br0``
+of namespace ``hl-lan``:
+
+    hl-m<N>   one benign discovery persona each, 198.18.0.(20+N)   (tools/lan_lab.py)
+    hl-u      every benign unicast persona, 198.18.0.101 and up    (tools/lan_lab.py)
+    hl-h<N>   one hostile persona each, 198.18.0.(150+N)           (scanner.sim.hostile_lab)
+    hl-out    the outsider, 198.18.0.250: outside the scan scope, where the attacks point
+
+Every default route points at 198.18.0.254, which nobody owns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.lan.harness import GATEWAY, SCANNER_IP, only_loopback, sh
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTSIDER = "198.18.0.250"
+SCOPE = "198.18.0.1-200"
+
+
+@dataclass
+class HostileLan:
+    benign_multicast: dict[str, str] = field(default_factory=dict)
+    benign_unicast: dict[str, str] = field(default_factory=dict)
+    hostile: dict[str, str] = field(default_factory=dict)
+    """name -> address, for each of the three kinds."""
+    namespaces: list[str] = field(default_factory=list)
+    processes: list[subprocess.Popen[str]] = field(default_factory=list)
+    workdir: Path = Path()
+    report_path: Path = Path()
+
+    def who(self) -> dict[str, str]:
+        """address -> persona name, every kind."""
+        every = {**self.benign_multicast, **self.benign_unicast, **self.hostile}
+        return {address: name for name, address in every.items()}
+
+
+def _wire(placements: dict[str, list[str]]) -> None:
+    """The bridge, one veth per namespace (lan0 inside), addresses and the dead-end route."""
+    namespaces = ["hl-lan", *placements]
+    sh("ip", "-batch", "-", stdin="".join(f"netns add {ns}\n" for ns in namespaces))
+    batch = [
+        "link set lo up",
+        "link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0",
+        "link set br0 up",
+        f"link add v0 type veth peer name lan0 netns {os.getpid()}",
+        "link set v0 master br0 up",
+    ]
+    for index, ns in enumerate(placements, start=1):
+        batch += [
+            f"link add v{index} type veth peer name lan0 netns {ns}",
+            f"link set v{index} master br0 up",
+        ]
+    sh("ip", "-n", "hl-lan", "-batch", "-", stdin="\n".join(batch) + "\n")
+    for ns, addresses in placements.items():
+        inner = ["link set lo up", "link set lan0 up"]
+        inner += [f"addr add {a}/24 dev lan0" for a in addresses]
+        inner.append(f"route add default via {GATEWAY} dev lan0")
+        sh("ip", "-n", ns, "-batch", "-", stdin="\n".join(inner) + "\n")
+    sh("ip", "addr", "add", f"{SCANNER_IP}/24", "dev", "lan0")
+    sh("ip", "link", "set", "lan0", "up")
+    sh("ip", "route", "add", "default", "via", GATEWAY, "dev", "lan0")
+
+
+def build(multicast: list[str], unicast: list[str], hostile: list[str]) -> HostileLan:
+    """Namespaces and addresses for every persona; refuses to run outside a fresh sandbox."""
+    if not only_loopback():
+        raise RuntimeError("refusing to build the LAN: this namespace has real interfaces")
+    lan = HostileLan()
+    placements: dict[str, list[str]] = {}
+    for n, name in enumerate(multicast, start=1):
+        lan.benign_multicast[name] = f"198.18.0.{20 + n}"
+        placements[f"hl-m{n}"] = [lan.benign_multicast[name]]
+    lan.benign_unicast = {name: f"198.18.0.{100 + n}" for n, name in enumerate(unicast, 1)}
+    if unicast:
+        placements["hl-u"] = list(lan.benign_unicast.values())
+    for n, name in enumerate(hostile, start=1):
+        lan.hostile[name] = f"198.18.0.{150 + n}"
+        placements[f"hl-h{n}"] = [lan.hostile[name]]
+    placements["hl-out"] = [OUTSIDER]
+    lan.namespaces = ["hl-lan", *placements]
+    _wire(placements)
+    return lan
+
+
+def _start(lan: HostileLan, command: list[str]) -> None:
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    lan.processes.append(process)
+    line = process.stdout.readline() if process.stdout else ""
+    if not line.startswith("ready"):
+        error = process.stderr.read() if process.stderr else ""
+        raise RuntimeError(f"{command[1:3]} did not start: {line}{error}")
+
+
+def _plans(lan: HostileLan) -> tuple[Path, Path]:
+    benign = {
+        "ttl": 1,
+        "multicast": [
+            {"netns": f"hl-m{n}", "persona": name, "address": address}
+            for n, (name, address) in enumerate(lan.benign_multicast.items(), start=1)
+        ],
+        "unicast": {"netns": "hl-u", "personas": [list(i) for i in lan.benign_unicast.items()]},
+    }
+    hostile = {
+        "personas": [
+            {"name": name, "address": address, "netns": f"hl-h{n}"}
+            for n, (name, address) in enumerate(lan.hostile.items(), start=1)
+        ],
+        "outsider": {"address": OUTSIDER, "netns": "hl-out", "capture": "lan0"},
+        "report": str(lan.report_path),
+    }
+    paths = (lan.workdir / "benign.json", lan.workdir / "hostile.json")
+    for path, plan in zip(paths, (benign, hostile), strict=True):
+        path.write_text(json.dumps(plan))
+    return paths
+
+
+@contextlib.contextmanager
+def running(multicast: list[str], unicast: list[str], hostile: list[str]) -> Iterator[HostileLan]:
+    """Build the LAN and start both persona processes; stop and delete all on exit."""
+    lan = build(multicast, unicast, hostile)
+    lan.workdir = Path(tempfile.mkdtemp(prefix="camscan-hostile-"))
+    lan.report_path = lan.workdir / "hostile-report.json"
+    benign, hostile_plan = _plans(lan)
+    try:
+        _start(lan, [sys.executable, str(ROOT / "tools" / "lan_lab.py"), str(benign)])
+        _start(lan, [sys.executable, "-m", "scanner.sim.hostile_lab", str(hostile_plan)])
+        yield lan
+    finally:
+        stop(lan)
+        for ns in lan.namespaces:
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def stop(lan: HostileLan) -> None:
+    """SIGTERM the persona processes (the hostile one writes its report) and wait."""
+    for process in lan.processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in lan.processes:
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    lan.processes.clear()
