@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from scanner import __version__
+from scanner import __version__, limits
+from scanner.cli_passive import identify_pcap, pcap_option
 from scanner.errors import UsageError
 from scanner.identify import read_observations
 from scanner.options import parse_ports, parse_timeout
 from scanner.output import FORMATS, make_formatter
+from scanner.pacing import Pacer, pacing
 from scanner.policy import POLICIES, PolicyWatch
 from scanner.progress import progress
 from scanner.recognize import Recognizer
@@ -62,6 +65,35 @@ fingerprints_option = click.option(
 )
 
 
+if TYPE_CHECKING:
+    _RateType = click.ParamType[float | None]
+else:
+    _RateType = click.ParamType  # generic only from click 8.2 on; pyproject allows 8.1
+
+
+class Rate(_RateType):
+    """Packets per second: a positive number up to 10,000,000, or 'unlimited' (None)."""
+
+    name = "rate"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float | None:
+        if value is None or isinstance(value, float):
+            return value
+        text = str(value).strip().lower()
+        if text == "unlimited":
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not 0 < number <= 10_000_000:
+            self.fail(f"'{str(value)[:40]}' is not a rate: give packets per second "
+                      "(e.g. 1000) or 'unlimited'", param, ctx)
+        return number
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="camscan")
 def cli() -> None:
@@ -98,7 +130,20 @@ def cli() -> None:
 @click.option("--allow-public", is_flag=True, help="Allow targets in public address space.")
 @click.option("--force", is_flag=True, help="Allow more than 65,536 addresses.")
 @click.option(
-    "--max-hosts", type=click.IntRange(1, 4096), default=None, help="Hosts probed at once."
+    "--max-hosts", type=click.IntRange(1, 4096), default=None,
+    help=f"Hosts probed at once. [default: {limits.DEFAULT_MAX_HOSTS}]",
+)
+@click.option(
+    "--rate", type=Rate(), default=str(int(limits.DEFAULT_RATE)), show_default=True,
+    metavar="PPS",
+    help="Packets per second over the whole scan: TCP connection attempts plus directed "
+         "discovery datagrams ('unlimited' for none).",
+)
+@click.option(
+    "--per-host-rate", type=Rate(), default=str(int(limits.DEFAULT_PER_HOST_RATE)),
+    show_default=True, metavar="PPS",
+    help="Packets per second to any one address, to spare fragile cameras ('unlimited' for "
+         "none).",
 )
 @click.option("--unicast-discovery", is_flag=True,
               help="Also send every discovery probe to each target address (finds cameras "
@@ -107,6 +152,13 @@ def cli() -> None:
               help="Send no multicast or broadcast discovery.")
 @click.option("--no-discovery", is_flag=True,
               help="Skip discovery protocols entirely: the port sweep and service probes only.")
+@click.option("--credentials", "credentials_file", type=str, default=None, metavar="FILE",
+              help="Log in with the credential sets in FILE (TOML, chmod 600) for deeper "
+                   "identification (ISAPI, magicBox, ONVIF); CAMSCAN_USER/CAMSCAN_PASSWORD add "
+                   "one set for every target. One attempt per host, Digest first, never guessed.")
+@click.option("--allow-basic-auth", is_flag=True,
+              help="Allow HTTP Basic (the password in clear) over plain HTTP when a device "
+                   "offers nothing else; without it Basic goes only over TLS.")
 @policy_option
 @fingerprints_option
 def scan(
@@ -119,9 +171,13 @@ def scan(
     allow_public: bool,
     force: bool,
     max_hosts: int | None,
+    rate: float | None,
+    per_host_rate: float | None,
     unicast_discovery: bool,
     no_multicast: bool,
     no_discovery: bool,
+    credentials_file: str | None,
+    allow_basic_auth: bool,
     policies: tuple[str, ...],
     fingerprints: str | None,
 ) -> int:
@@ -143,10 +199,11 @@ def scan(
         interfaces.resolve(interface)  # an unknown -i is an error even with targets
     scope = parse_targets(texts, allow_public=allow_public, force=force)
     recognizer = _recognizer(fingerprints)
-    unicast = UnicastOptions(ports=port_list, timeout=window)
-    if max_hosts is not None:
-        unicast = unicast.with_max_hosts(max_hosts)
-    options: dict[str, object] = {"timeout": window}
+    unicast = UnicastOptions(
+        ports=port_list, timeout=window, rate=rate, per_host_rate=per_host_rate,
+        max_hosts=max_hosts or limits.DEFAULT_MAX_HOSTS,
+    )
+    options: dict[str, object] = {"timeout": window, "rate": rate, "per_host_rate": per_host_rate}
     discovery = None
     if not no_discovery:
         from scanner.discovery.plan import plan
@@ -157,30 +214,76 @@ def scan(
         )
         discovery = chosen.context
         options["discovery_plan"] = chosen.describe()
-    request = ScanRequest(scope, tuple(texts), unicast, options, discovery)
-    with _formatter(fmt, output, policies) as formatter, progress(sys.stderr) as on_progress:
+    from scanner.credentials import load_credentials
+
+    credentials = load_credentials(credentials_file, allow_basic_auth=allow_basic_auth)
+    for warning in credentials.warnings if credentials else ():
+        click.echo(warning, err=True)
+    if credentials is not None:
+        options["credentials"] = len(credentials.entries)  # a count, never the values
+    request = ScanRequest(
+        scope, tuple(texts), unicast, options, discovery, credentials=credentials
+    )
+    with (
+        _formatter(fmt, output, policies) as formatter,
+        progress(sys.stderr) as on_progress,
+        pacing(Pacer(rate, per_host_rate)),
+        _oui_table_read(recognizer, window / 2 if discovery else None),
+    ):
         info = asyncio.run(run_scan(request, recognizer, formatter.device, on_progress))
         formatter.end(info)
     return formatter.exit_code()
 
 
+@contextlib.contextmanager
+def _oui_table_read(recognizer: Recognizer, delay: float | None) -> Iterator[None]:
+    """Read the OUI registry in a thread, ``delay`` seconds into the scan (None: never).
+
+    Discovery attaches MACs, and the first one looked up loads Wireshark's 3 MB table: 0.6 s
+    of Python that would otherwise follow the answer window. Halfway through the window the
+    requests are out (the ARP sweep's too: a thread that competes for the interpreter lock
+    would slow its sending) and the scan only waits, so the table is read then instead."""
+    if delay is None:
+        yield
+        return
+    import threading
+
+    from scanner.recognize.oui import lookup
+
+    database = recognizer.database
+    reader = threading.Timer(
+        delay, lookup, args=("00:00:00:00:00:00", database.vocabulary, database.root)
+    )
+    reader.daemon = True
+    reader.start()
+    try:
+        yield
+    finally:
+        reader.cancel()  # only if it has not started: a read under way finishes
+
+
 @cli.command()
 @click.argument("source", required=False, default="-", metavar="[FILE|-]")
+@pcap_option
 @format_option
 @output_option
 @policy_option
 @fingerprints_option
 def identify(
     source: str,
+    pcap: str | None,
     fmt: str | None,
     output: str | None,
     policies: tuple[str, ...],
     fingerprints: str | None,
 ) -> int:
-    """Identify devices from observations (JSON Lines) without touching the network.
+    """Identify devices from observations (JSON Lines) or a packet capture, offline.
 
     Each line: {"host": "198.18.0.7", "field": "http.server", "value": "App-webs/"},
-    optionally with "port". Fields are listed in fingerprints/README.md."""
+    optionally with "port". Fields are listed in fingerprints/README.md. With --pcap FILE,
+    the observations come from a capture (pcap or pcapng) instead."""
+    if pcap is not None:
+        return identify_pcap(pcap, fmt, output, policies, fingerprints)
     _format_name(fmt, output)  # a bad -f fails before any input is read
     recognizer = _recognizer(fingerprints)
     with _open_input(source) as stream:
@@ -225,10 +328,11 @@ def demo(
 
 
 def _register_more_commands() -> None:
-    """diff, merge, report (audit work on scan documents) live in their own module."""
+    """diff, merge, report (audit work on scan documents) and listen live in their own modules."""
     from scanner.cli_audit import AUDIT_COMMANDS
+    from scanner.cli_passive import listen
 
-    for command in AUDIT_COMMANDS:
+    for command in (*AUDIT_COMMANDS, listen):
         cli.add_command(command)
 
 
