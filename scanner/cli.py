@@ -49,6 +49,14 @@ output_option = click.option(
     metavar="FILE",
     help="Write the result to FILE instead of standard output.",
 )
+timeout_option = click.option(
+    "--timeout",
+    type=str,
+    default="2",
+    show_default=True,
+    metavar="SECONDS",
+    help="Answer window for each probe exchange.",
+)
 policy_option = click.option(
     "--policy",
     "policies",
@@ -112,14 +120,7 @@ def cli() -> None:
 )
 @format_option
 @output_option
-@click.option(
-    "--timeout",
-    type=str,
-    default="2",
-    show_default=True,
-    metavar="SECONDS",
-    help="Answer window for each probe exchange.",
-)
+@timeout_option
 @click.option(
     "--ports",
     type=str,
@@ -298,14 +299,7 @@ def identify(
 @cli.command()
 @format_option
 @output_option
-@click.option(
-    "--timeout",
-    type=str,
-    default="2",
-    show_default=True,
-    metavar="SECONDS",
-    help="Answer window for each probe exchange.",
-)
+@timeout_option
 @policy_option
 @fingerprints_option
 def demo(
