@@ -100,6 +100,8 @@ class ArpProbe:
     name = "arp"
 
     async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
+        if not ctx.multicast:  # an ARP sweep is a broadcast: --no-multicast forbids it
+            return _neighbours(ctx, "no broadcast (--no-multicast)")
         if not can_use_raw_sockets():
             return _neighbours(ctx, "needs root")
         if not ctx.interface:
