@@ -34,19 +34,14 @@ def _sandbox_works() -> str:
     return "" if probe.returncode == 0 else f"cannot make namespaces: {probe.stderr.strip()[:120]}"
 
 
-def test_lan_inside_a_network_sandbox() -> None:
-    """The whole namespace-LAN suite passes inside a sandbox that has no real interface."""
+def run_inside(suite: Path, env: dict[str, str], report: Path | None = None) -> None:
+    """Run the pytest file `suite` inside a fresh sandbox; every test in it must pass there.
+
+    Skips when no sandbox can be made here. `env` is added to this process's environment.
+    """
     why = _sandbox_works()
     if why:
         pytest.skip(why)
-    report = Path(tempfile.mkdtemp(prefix="camscan-lan-report-")) / "report.json"
-    env = dict(
-        os.environ,
-        CAMSCAN_LAN="inside",
-        CAMSCAN_LAN_REPORT=str(report),
-        CAMSCAN_LAN_USERNS="0" if os.geteuid() == 0 else "1",
-        PYTHONPATH=str(ROOT),
-    )
     command = [
         *_unshare_prefix(),
         "sh",
@@ -59,12 +54,27 @@ def test_lan_inside_a_network_sandbox() -> None:
         "-p",
         "no:cacheprovider",
         "-rs",
-        str(ROOT / "tests" / "lan" / "test_lan.py"),
+        str(suite),
     ]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
-    if report.exists():
+    full_env = dict(
+        os.environ,
+        CAMSCAN_LAN_USERNS="0" if os.geteuid() == 0 else "1",
+        PYTHONPATH=str(ROOT),
+        **env,
+    )
+    done = subprocess.run(
+        command, capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=300
+    )
+    if report is not None and report.exists():
         print(json.dumps(json.loads(report.read_text()), indent=1))
     print(done.stdout[-6000:], done.stderr[-3000:])
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-3000:]
     summary = done.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "skipped" not in summary and "failed" not in summary
+
+
+def test_lan_inside_a_network_sandbox() -> None:
+    """The whole namespace-LAN suite passes inside a sandbox that has no real interface."""
+    report = Path(tempfile.mkdtemp(prefix="camscan-lan-report-")) / "report.json"
+    env = {"CAMSCAN_LAN": "inside", "CAMSCAN_LAN_REPORT": str(report)}
+    run_inside(ROOT / "tests" / "lan" / "test_lan.py", env, report)
