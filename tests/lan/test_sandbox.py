@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-INNER = "sh -c 'mount -t tmpfs tmpfs /run && ip link set lo up && exec \"$@\"' sh"
 
 
 def _unshare_prefix() -> list[str]:
