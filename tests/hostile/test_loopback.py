@@ -28,6 +28,9 @@ from scanner.unicast import UnicastOptions
 OUTSIDER = "127.77.1.250"
 SCOPE = "127.77.1.1-200"
 TIMEOUT = 1.0
+DISCOVERY_WINDOW = 2.0
+"""Answer window of the discovery probes: the mDNS flood needs time to arrive on a busy CI
+machine before it can be seen as one (its records are processed as they come)."""
 
 
 @dataclass
@@ -50,7 +53,7 @@ async def _scan(capture: str | None) -> Result:
         scope = parse_targets([SCOPE])
         targets = tuple(p.address for p in placed)
         discovery = make_context(
-            scope, "lo", timeout=TIMEOUT, multicast=False, unicast_targets=targets
+            scope, "lo", timeout=DISCOVERY_WINDOW, multicast=False, unicast_targets=targets
         )
         request = ScanRequest(scope, (SCOPE,), unicast, {}, discovery)
         started = time.monotonic()
