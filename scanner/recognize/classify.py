@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from scanner.model import DEVICE_TYPES, DeviceType, Evidence, Verdict
+from scanner.model import CAMERA_TYPES, DEVICE_TYPES, DeviceType, Evidence, Verdict
 from scanner.recognize.vocabulary import Vocabulary
 
 #: Below this, a maker is not named at all (nothing but noise pointed at it).
@@ -46,7 +47,7 @@ def classify(
     rival = ranked[1][1] if len(ranked) > 1 else 0.0
     confidence = round(max(0.0, score - 0.5 * rival), 3) if maker else 0.0
     brand = _best_value(evidence, "brand", maker, vocabulary)
-    device_type = _device_type(evidence)
+    device_type = _device_type(evidence) or _kind(vocabulary, brand, maker)
     verdict = Verdict(
         manufacturer=maker,
         brand=brand,
@@ -87,7 +88,9 @@ def _maker_votes(evidence: Iterable[Evidence], vocabulary: Vocabulary) -> Iterab
         relation = vocabulary.maker_of(brand)
         if relation is not None:
             yield _Vote(relation.manufacturer, item.weight * relation.weight, item, True)
-        elif vocabulary.canonical(brand):
+        elif vocabulary.canonical(brand) or item.fingerprint.startswith("declared.vendor/"):
+            # a label nobody relabels is its own maker; a self-declared name camscan does
+            # not know is taken at its word (its weight already says how far)
             yield _Vote(brand, item.weight * 0.8, item, True)
 
 
@@ -136,16 +139,25 @@ def _device_type(evidence: Sequence[Evidence]) -> DeviceType | None:
     return _as_device_type(best)
 
 
+def _kind(vocabulary: Vocabulary, *vendors: str | None) -> DeviceType | None:
+    """The one kind of device a vendor makes (vocabulary.toml `kind`), brand first."""
+    for vendor in vendors:
+        kind = vocabulary.kind_of(vendor) if vendor else None
+        if kind is not None:
+            return _as_device_type(kind)
+    return None
+
+
 def _as_device_type(value: str) -> DeviceType | None:
-    match value:
-        case "camera" | "nvr" | "dvr" | "other":
-            return value
+    for known in DEVICE_TYPES:
+        if value == known:
+            return cast(DeviceType, known)
     return None
 
 
 def _is_camera(evidence: Sequence[Evidence], device_type: DeviceType | None) -> bool | None:
     if device_type is not None:
-        return device_type != "other"
+        return device_type in CAMERA_TYPES
     tally = {True: 0.0, False: 0.0}
     for item in evidence:
         value = item.asserts.get("is_camera")
