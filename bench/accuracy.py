@@ -7,8 +7,8 @@ Default: ../shared/corpus/samples.jsonl and every corpus/*.jsonl.
 Each sample becomes one device (its observations, see bench/corpus.py) and is judged offline,
 exactly as `camscan identify` would. Every figure is given twice:
 
-- **seen**: samples from a source that gave an example to a fingerprint that matched them, so
-  camscan may merely remember them;
+- **seen**: samples from a source that gave an example to a fingerprint that matched them and
+  named a maker, so camscan may merely remember them;
 - **unseen**: samples for which no matching fingerprint has an example from their source (the
   source is the repository, thread or site the row cites). This is how camscan does on the
   next device, and the figure to improve.
@@ -110,7 +110,11 @@ def judge(samples: list[Sample], recognizer: Recognizer) -> list[Row]:
         obs = [Observation(host, None, "corpus", f, v) for f, v in pairs]
         verdict = recognizer.device(host, obs).verdict
         mine = source_key(sample.source)
-        seen = any(mine in sources.get(e.fingerprint, ()) for e in verdict.evidence)
+        seen = any(
+            mine in sources.get(e.fingerprint, ())
+            for e in verdict.evidence
+            if "manufacturer" in e.asserts or "brand" in e.asserts
+        )
         rows.append(Row(sample, truth, verdict, True, seen))
     return rows
 

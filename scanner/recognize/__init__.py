@@ -63,8 +63,14 @@ class Recognizer:
             for k, v in e.asserts.items()
             if k in ("manufacturer", "brand")
         }
+        root = self.database.root
         stated = declared.vendor_evidence(
-            obs, _table(obs), self.sources, vocabulary, orgs.registry_cores()
+            obs,
+            _table(obs),
+            self.sources,
+            vocabulary,
+            orgs.registry_cores(),
+            lambda mac: lookup(mac, vocabulary, root).vendor,
         )
         return [e for e in stated if e.asserts.get("brand") not in named]
 

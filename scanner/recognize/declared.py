@@ -13,7 +13,7 @@ them, so a maker no fingerprint lists is still named from its own word:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,10 +22,40 @@ from scanner.model import Evidence, Observation
 from scanner.recognize import orgs
 from scanner.recognize.vocabulary import Vocabulary, read_toml
 
+OuiVendor = Callable[[str], str | None]
 ROLES = ("vendor", "model", "firmware", "serial", "type")
-READS = ("value", "url", "tokens", "lead", "rdn-O", "rdn-CN", "instance", "service")
+READS = (
+    "value",
+    "url",
+    "tokens",
+    "lead",
+    "mention",
+    "rdn-O",
+    "rdn-CN",
+    "instance",
+    "service",
+    "sdp-session",
+    "enterprise",
+    "realm-mac",
+)
 #: Reads whose vendor counts only when the vocabulary knows the name (free text).
-_FREE_TEXT = frozenset({"tokens", "lead", "rdn-O", "rdn-CN", "instance"})
+_FREE_TEXT = frozenset(
+    {
+        "tokens",
+        "lead",
+        "mention",
+        "rdn-O",
+        "rdn-CN",
+        "instance",
+        "sdp-session",
+        "enterprise",
+        "realm-mac",
+    }
+)
+#: Reads whose text is searched for a vendor named anywhere in it, not only at its start.
+_ANYWHERE = frozenset({"mention", "sdp-session"})
+#: Longest free text searched for a vendor named anywhere in it.
+MENTION_MAX = 300
 #: A declared value longer than this is not an identity (a page, a sentence).
 VALUE_MAX = 128
 #: Words of a free text tried as a vendor name ("Brother NC-8300w, Firmware ...").
@@ -110,6 +140,16 @@ def read(source: Source, table: Mapping[str, str] | None, raw: str) -> list[str]
             return _product_names(text)
         case "lead":
             return [" ".join(text.split()[:_LEAD_WORDS])]
+        case "mention":
+            return [text[:MENTION_MAX]]
+        case "sdp-session":  # the session name and information lines of an SDP body
+            return [m.strip()[:MENTION_MAX] for m in re.findall(r"(?m)^[si]=(.+)$", raw[:4096])]
+        case "realm-mac":  # a realm that is a bare MAC address: its OUI names the vendor
+            found = re.search(r'realm="([0-9A-Fa-f]{12})"', text)
+            return [found.group(1).lower()] if found else []
+        case "enterprise":  # SNMP sysObjectID: 1.3.6.1.4.1.<private enterprise number>...
+            found = re.search(r"(?:1\.3\.6\.1\.4\.1|enterprises)\.(\d{1,10})", text)
+            return [found.group(1)] if found else []
         case "rdn-O" | "rdn-CN":
             return _rdn(text, source.read[4:])
         case "instance":
@@ -118,6 +158,20 @@ def read(source: Source, table: Mapping[str, str] | None, raw: str) -> list[str]
             found = re.search(r"\._[\w-]+\._(?:tcp|udp)\b", text)
             return [found.group(0)[1:]] if found else []
     return []
+
+
+def _known(how: str, text: str, vocabulary: Vocabulary, oui: OuiVendor) -> str | None:
+    """The vocabulary vendor `text` names, read the way the source says."""
+    if how == "realm-mac":
+        return oui(":".join(text[i : i + 2] for i in range(0, 12, 2)))
+    if how == "enterprise":
+        return vocabulary.enterprise(text)
+    if how in _ANYWHERE:
+        return vocabulary.mentioned(text)
+    name = vocabulary.canonical(text) or vocabulary.product_vendor(text)
+    if name is None and how == "instance":  # host-style names glue the maker on: shellyplug-s-ab12
+        name = vocabulary.glued(text)
+    return name
 
 
 def _product_names(header: str) -> list[str]:
@@ -156,26 +210,34 @@ def vendor_evidence(
     sources: Iterable[Source],
     vocabulary: Vocabulary,
     registry: frozenset[str],
+    oui: OuiVendor,
 ) -> list[Evidence]:
-    """Evidence for the brand each vendor source of `obs` names."""
+    """Evidence for the brand each vendor source of `obs` names.
+
+    `oui` maps a MAC address to the vocabulary vendor its OUI is registered to."""
     evidence = []
     for source in sources:
         if source.field != obs.field or source.role != "vendor":
             continue
         for text in read(source, table, obs.value):
-            item = _vendor(obs, source, text, vocabulary, registry)
+            item = _vendor(obs, source, text, vocabulary, registry, oui)
             if item is not None:
                 evidence.append(item)
     return evidence
 
 
 def _vendor(
-    obs: Observation, source: Source, text: str, vocabulary: Vocabulary, registry: frozenset[str]
+    obs: Observation,
+    source: Source,
+    text: str,
+    vocabulary: Vocabulary,
+    registry: frozenset[str],
+    oui: OuiVendor,
 ) -> Evidence | None:
     key = orgs.core(text)
     if key in _PLACEHOLDERS or len(key) < 2:
         return None
-    name = vocabulary.canonical(text) or vocabulary.product_vendor(text)
+    name = _known(source.read, text, vocabulary, oui)
     weight = source.weight
     where = f"{obs.field}" + (f" {source.key}" if source.key else "")
     if name is None:

@@ -22,7 +22,14 @@ AssertValue = str | bool
 _FLAGS = {"i": re.IGNORECASE, "s": re.DOTALL, "m": re.MULTILINE}
 _VENDOR_FIELDS = ("manufacturer", "brand")
 _DATA_FILES = frozenset(
-    {"vocabulary.toml", "oem.toml", "ouis.toml", "compliance.toml", "declared.toml"}
+    {
+        "vocabulary.toml",
+        "oem.toml",
+        "ouis.toml",
+        "compliance.toml",
+        "declared.toml",
+        "enterprises.toml",
+    }
 )
 
 

@@ -17,6 +17,25 @@ from scanner.errors import UsageError
 from scanner.recognize import orgs
 
 _CONFIDENCE = {"high": 0.9, "medium": 0.6, "low": 0.3}
+#: Short vendor names distinctive enough to count when found inside a free text.
+SHORT_NAMES = frozenset(
+    {
+        "hp",
+        "avm",
+        "apc",
+        "zte",
+        "lg",
+        "dell",
+        "asus",
+        "sony",
+        "bose",
+        "jvc",
+        "oki",
+        "qnap",
+        "hpe",
+        "axis",
+    }
+)
 
 
 def _fold(name: str) -> str:
@@ -57,6 +76,8 @@ class Vocabulary:
     """canonical brand -> makers whose lines the brand resells (no single OEM row)."""
     products: Mapping[str, str] = field(default_factory=dict)
     """core of a product line name a device writes (DiskStation, LaserJet) -> its vendor."""
+    enterprises: Mapping[str, str] = field(default_factory=dict)
+    """SNMP private enterprise number -> vendor (fingerprints/enterprises.toml)."""
 
     def canonical(self, name: str) -> str | None:
         """The vocabulary spelling of `name`, or None when camscan does not know it.
@@ -84,6 +105,36 @@ class Vocabulary:
                 return hit
         return None
 
+    def mentioned(self, text: str) -> str | None:
+        """The first vendor or product line named anywhere in a short free text.
+
+        A name of four letters or fewer counts only when it is one of SHORT_NAMES and stands
+        in capitals ('HP', 'AVM'): short names are often ordinary words or acronyms
+        ('Ubuntu 16.04 LTS' does not name LTS Security)."""
+        found = orgs.words(text)
+        for start in range(len(found)):
+            for end in range(min(len(found), start + 3), start, -1):
+                key = "".join(found[start:end])
+                hit = self.cores.get(key) or self.products.get(key)
+                short_ok = key in SHORT_NAMES and _written_as_name(text, key)
+                if hit is not None and (len(key) > 4 or short_ok):
+                    return hit
+        return None
+
+    def glued(self, text: str) -> str | None:
+        """A vendor or product line that starts a host-style name ('shellyplus1pm-a8032a')."""
+        first = re.match(r"[A-Za-z]+", text)
+        word = first.group(0).casefold() if first else ""
+        for end in range(len(word), 4, -1):
+            hit = self.cores.get(word[:end]) or self.products.get(word[:end])
+            if hit is not None:
+                return hit
+        return None
+
+    def enterprise(self, number: str) -> str | None:
+        """The vendor an SNMP private enterprise number is assigned to (enterprises.toml)."""
+        return self.enterprises.get(number)
+
     def kind_of(self, vendor: str) -> str | None:
         return self.kinds.get(vendor)
 
@@ -100,6 +151,29 @@ class Vocabulary:
             if isinstance(value, str):
                 asserts[name] = self.canonical(value) or value.strip()[:64]
         return asserts
+
+
+def _written_as_name(text: str, key: str) -> bool:
+    """Whether a short name `key` appears in `text` as a word in capitals ('HP', 'AVM')."""
+    return re.search(rf"(?<![A-Za-z]){re.escape(key.upper())}(?![A-Za-z])", text) is not None
+
+
+def _load_enterprises(root: Path, vendors: Mapping[str, str]) -> dict[str, str]:
+    path = root / "enterprises.toml"
+    if not path.exists():
+        return {}
+    found: dict[str, str] = {}
+    for row in read_toml(path).get("enterprise", []):
+        if row.get("generic"):
+            continue
+        vendor = vendors.get(_fold(str(row.get("vendor", ""))))
+        if vendor is None:
+            raise UsageError(
+                f"camscan: {path}: enterprise {row.get('number')} names vendor "
+                f"{row.get('vendor')!r}, missing from vocabulary.toml (add it there)"
+            )
+        found[str(row["number"])] = vendor
+    return found
 
 
 def load_vocabulary(root: Path) -> Vocabulary:
@@ -129,7 +203,10 @@ def load_vocabulary(root: Path) -> Vocabulary:
     device_types = tuple(str(t) for t in data.get("device_types", ()))
     oem, possible = _load_oem(root, vendors)
     products.pop("", None)
-    return Vocabulary(vendors, groups, device_types, oem, cores, kinds, possible, products)
+    enterprises = _load_enterprises(root, vendors)
+    return Vocabulary(
+        vendors, groups, device_types, oem, cores, kinds, possible, products, enterprises
+    )
 
 
 def _load_oem(
