@@ -169,8 +169,8 @@ def _known(how: str, text: str, vocabulary: Vocabulary, oui: OuiVendor) -> str |
     if how in _ANYWHERE:
         return vocabulary.mentioned(text)
     name = vocabulary.canonical(text) or vocabulary.product_vendor(text)
-    if name is None and how == "instance":  # host-style names glue the maker on: shellyplug-s-ab12
-        name = vocabulary.glued(text)
+    if name is None and how in ("instance", "lead", "tokens"):
+        name = vocabulary.glued(text)  # names glued to the maker: shellyplug-s-ab12, RicohPrinter
     return name
 
 
@@ -249,6 +249,15 @@ def _vendor(
             weight *= UNKNOWN_FACTOR
         name = orgs.display(text)
         described = f"self-declared vendor '{name}' ({where}; not in camscan's vocabulary)"
+    elif name in vocabulary.platform_only:
+        described = f"{name}, a chipset/SDK vendor, in {where} (names no maker)"
+        return Evidence(
+            f"declared.vendor/{obs.field}/platform/{orgs.core(name)}",
+            obs,
+            {"generic": True},
+            0.0,
+            described,
+        )
     else:
         described = f"self-declared vendor {name} ({where})"
     return Evidence(

@@ -78,6 +78,9 @@ class Vocabulary:
     """core of a product line name a device writes (DiskStation, LaserJet) -> its vendor."""
     enterprises: Mapping[str, str] = field(default_factory=dict)
     """SNMP private enterprise number -> vendor (fingerprints/enterprises.toml)."""
+    platform_only: frozenset[str] = frozenset()
+    """Chipset and SDK vendors whose name a device's firmware repeats without being theirs
+    (a Broadcom reference UPnP description on an Actiontec router): named, never a maker."""
 
     def canonical(self, name: str) -> str | None:
         """The vocabulary spelling of `name`, or None when camscan does not know it.
@@ -91,8 +94,9 @@ class Vocabulary:
             return exact
         found = orgs.words(name)
         for end in range(len(found), 0, -1):
-            hit = self.cores.get("".join(found[:end]))
-            if hit is not None:
+            key = "".join(found[:end])
+            hit = self.cores.get(key)
+            if hit is not None and (end == len(found) or len(key) >= 3):
                 return hit
         return None
 
@@ -116,8 +120,9 @@ class Vocabulary:
             for end in range(min(len(found), start + 3), start, -1):
                 key = "".join(found[start:end])
                 hit = self.cores.get(key) or self.products.get(key)
-                short_ok = key in SHORT_NAMES and _written_as_name(text, key)
-                if hit is not None and (len(key) > 4 or short_ok):
+                if hit is None:
+                    continue
+                if len(key) > 4 or (key in SHORT_NAMES and _written_as_name(text, key, hit)):
                     return hit
         return None
 
@@ -153,9 +158,14 @@ class Vocabulary:
         return asserts
 
 
-def _written_as_name(text: str, key: str) -> bool:
-    """Whether a short name `key` appears in `text` as a word in capitals ('HP', 'AVM')."""
-    return re.search(rf"(?<![A-Za-z]){re.escape(key.upper())}(?![A-Za-z])", text) is not None
+def _written_as_name(text: str, key: str, vendor: str) -> bool:
+    """Whether a short name stands in `text` as a word in capitals ('HP', 'AVM') or spelled as
+    the vocabulary spells its vendor ('Sony')."""
+    spellings = {key.upper(), vendor} if _fold(vendor) == key else {key.upper()}
+    return any(
+        re.search(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", text) is not None
+        for name in spellings
+    )
 
 
 def _load_enterprises(root: Path, vendors: Mapping[str, str]) -> dict[str, str]:
@@ -184,17 +194,21 @@ def load_vocabulary(root: Path) -> Vocabulary:
     cores: dict[str, str] = {}
     kinds: dict[str, str] = {}
     products: dict[str, str] = {}
+    platform_only: set[str] = set()
     table = data.get("vendors", {})
     if not isinstance(table, dict):
         raise UsageError(f"camscan: {root / 'vocabulary.toml'}: [vendors] must be a table")
     for canonical, spec in table.items():
         spec = spec if isinstance(spec, dict) else {}
         vendors[_fold(canonical)] = canonical
-        cores.setdefault(orgs.core(canonical), canonical)
-        for alias in spec.get("aliases", []):
-            vendors.setdefault(_fold(str(alias)), canonical)
-            cores.setdefault(orgs.core(str(alias)), canonical)
+        for name in (canonical, *(str(a) for a in spec.get("aliases", []))):
+            vendors.setdefault(_fold(name), canonical)
+            key = orgs.core(name)
+            if len(key) >= 3 or key == _fold(name):  # 'AV Tech' must not become 'av'
+                cores.setdefault(key, canonical)
         groups[canonical] = str(spec.get("group", canonical))
+        if spec.get("platform_only"):
+            platform_only.add(canonical)
         if "kind" in spec:
             kinds[canonical] = str(spec["kind"])
         for product in spec.get("products", []):
@@ -205,7 +219,16 @@ def load_vocabulary(root: Path) -> Vocabulary:
     products.pop("", None)
     enterprises = _load_enterprises(root, vendors)
     return Vocabulary(
-        vendors, groups, device_types, oem, cores, kinds, possible, products, enterprises
+        vendors,
+        groups,
+        device_types,
+        oem,
+        cores,
+        kinds,
+        possible,
+        products,
+        enterprises,
+        frozenset(platform_only),
     )
 
 
