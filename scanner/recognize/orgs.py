@@ -41,6 +41,14 @@ _PLACES = _word_set(
 )
 _TLDS = r"(?:com|net|org|cn|de|co|io|tv|jp|kr|tw|us|uk|eu|fr|it|se|nl|in|ru|br|ca|au|ch|hk)"
 #: A URL or a bare host name with a top-level domain ("http://www.axis.com/", "hikvision.com").
+#: Words that name no organisation when they are all that is left of a name ("Server
+#: Technology" -> "server"): such a core is never registered nor searched for.
+COMMON = _word_set(
+    """server media network home smart digital video vision security camera cloud data power
+    link net web one global general united first micro system star sun best tech service
+    services live stream streaming http router switch wireless mobile unknown default device
+    printer storage audio sound light lighting control station display open free"""
+)
 _URL = re.compile(
     rf"^(?:[a-z][a-z0-9+.-]*://)?(?:www\d?\.)?((?:[a-z0-9-]+\.)+{_TLDS}(?:\.[a-z]{{2}})?)(?=[/:]|$)",
     re.IGNORECASE,

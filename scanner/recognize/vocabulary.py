@@ -96,7 +96,7 @@ class Vocabulary:
         for end in range(len(found), 0, -1):
             key = "".join(found[:end])
             hit = self.cores.get(key)
-            if hit is not None and (end == len(found) or len(key) >= 3):
+            if hit is not None and (end == len(found) or len(key) >= 4 or key in SHORT_NAMES):
                 return hit
         return None
 
@@ -120,7 +120,7 @@ class Vocabulary:
             for end in range(min(len(found), start + 3), start, -1):
                 key = "".join(found[start:end])
                 hit = self.cores.get(key) or self.products.get(key)
-                if hit is None:
+                if hit is None or key in orgs.COMMON:
                     continue
                 if len(key) > 4 or (key in SHORT_NAMES and _written_as_name(text, key, hit)):
                     return hit
@@ -204,7 +204,8 @@ def load_vocabulary(root: Path) -> Vocabulary:
         for name in (canonical, *(str(a) for a in spec.get("aliases", []))):
             vendors.setdefault(_fold(name), canonical)
             key = orgs.core(name)
-            if len(key) >= 3 or key == _fold(name):  # 'AV Tech' must not become 'av'
+            if (len(key) >= 4 and key not in orgs.COMMON) or key == _fold(name):
+                # 'AV Tech' must not become 'av', nor 'Server Technology' 'server'
                 cores.setdefault(key, canonical)
         groups[canonical] = str(spec.get("group", canonical))
         if spec.get("platform_only"):
