@@ -135,10 +135,14 @@ def _pct(n: int, d: int) -> str:
 
 
 def _device_type_right(row: Row) -> bool:
+    """Kinds compared as labelled; cameras, NVRs and DVRs count as one (video surveillance),
+    and a verdict that says only is_camera=true is right for them."""
     label = row.sample.device_type
     said = row.verdict.device_type if row.verdict else None
     if label in CAMERA_TYPES:
-        return said in CAMERA_TYPES
+        return said in CAMERA_TYPES or (
+            said is None and bool(row.verdict and row.verdict.is_camera)
+        )
     return said == label
 
 
