@@ -145,7 +145,7 @@ def read(source: Source, table: Mapping[str, str] | None, raw: str) -> list[str]
         case "sdp-session":  # the session name and information lines of an SDP body
             return [m.strip()[:MENTION_MAX] for m in re.findall(r"(?m)^[si]=(.+)$", raw[:4096])]
         case "realm-mac":  # a realm that is a bare MAC address: its OUI names the vendor
-            found = re.search(r'realm="([0-9A-Fa-f]{12})"', text)
+            found = re.search(r'realm=\s*"([0-9A-Fa-f]{12})"', text)
             return [found.group(1).lower()] if found else []
         case "enterprise":  # SNMP sysObjectID: 1.3.6.1.4.1.<private enterprise number>...
             found = re.search(r"(?:1\.3\.6\.1\.4\.1|enterprises)\.(\d{1,10})", text)

@@ -30,8 +30,7 @@ _GENERIC = _word_set(
     """technology technologies tech digital electronic electronics electric industries
     industrial industry international intl group holdings holding systems system
     communication communications software solutions networks networking science sciences
-    development manufacturing products enterprise enterprises trading imaging devices
-    information intelligent intelligence vision video security"""
+    development manufacturing products trading devices"""
 )
 #: Place names that Chinese registrants put before the name ("Zhejiang Dahua ...").
 _PLACES = _word_set(
@@ -40,7 +39,6 @@ _PLACES = _word_set(
     chongqing foshan"""
 )
 _TLDS = r"(?:com|net|org|cn|de|co|io|tv|jp|kr|tw|us|uk|eu|fr|it|se|nl|in|ru|br|ca|au|ch|hk)"
-#: A URL or a bare host name with a top-level domain ("http://www.axis.com/", "hikvision.com").
 #: Words that name no organisation when they are all that is left of a name ("Server
 #: Technology" -> "server"): such a core is never registered nor searched for.
 COMMON = _word_set(
@@ -49,6 +47,7 @@ COMMON = _word_set(
     services live stream streaming http router switch wireless mobile unknown default device
     printer storage audio sound light lighting control station display open free"""
 )
+#: A URL or a bare host name with a top-level domain ("http://www.axis.com/", "hikvision.com").
 _URL = re.compile(
     rf"^(?:[a-z][a-z0-9+.-]*://)?(?:www\d?\.)?((?:[a-z0-9-]+\.)+{_TLDS}(?:\.[a-z]{{2}})?)(?=[/:]|$)",
     re.IGNORECASE,
