@@ -175,7 +175,7 @@ def _text(value: str | None) -> str | None:
 def _label(item: Evidence) -> str:
     """A short name for a piece of evidence in the reason line."""
     text = item.description.strip()
-    if text and len(text) <= 48:
+    if text and (len(text) <= 48 or item.fingerprint.startswith("declared.vendor/")):
         return text
     value = item.observation.value.replace("\n", " ").strip()
     value = value if len(value) <= 32 else value[:29] + "..."
@@ -217,6 +217,8 @@ def _maker_part(maker: str, votes: Sequence[_Vote]) -> str:
         return f"{maker} platform (" + ", ".join(_label(v.evidence) for v in direct[:3]) + ")"
     if labelled:
         names = ", ".join(_label(v.evidence) for v in labelled[:2])
+        if all(v.evidence.fingerprint.startswith("declared.vendor/") for v in labelled):
+            return f"{maker} by its own word ({names})"
         return f"made by {maker} (label {names})"
     return f"probably {maker}: only the MAC's OUI ({_label(votes[0].evidence)})"
 

@@ -239,27 +239,24 @@ def _vendor(
         return None
     name = _known(source.read, text, vocabulary, oui)
     weight = source.weight
-    where = f"{obs.field}" + (f" {source.key}" if source.key else "")
+    said = text if len(text) <= 32 else text[:29] + "..."
+    where = f"{obs.field} {source.key or source.read} '{said}'"
     if name is None:
         if source.read in _FREE_TEXT:
             return None
-        if key in registry:
-            weight *= REGISTRY_FACTOR
-        else:
-            weight *= UNKNOWN_FACTOR
+        weight *= REGISTRY_FACTOR if key in registry else UNKNOWN_FACTOR
         name = orgs.display(text)
-        described = f"self-declared vendor '{name}' ({where}; not in camscan's vocabulary)"
+        described = f"{where} (not in camscan's vocabulary)"
     elif name in vocabulary.platform_only:
-        described = f"{name}, a chipset/SDK vendor, in {where} (names no maker)"
         return Evidence(
             f"declared.vendor/{obs.field}/platform/{orgs.core(name)}",
             obs,
             {"generic": True},
             0.0,
-            described,
+            f"{where}: {name} is a chipset/SDK vendor (names no maker)",
         )
     else:
-        described = f"self-declared vendor {name} ({where})"
+        described = where
     return Evidence(
         f"declared.vendor/{obs.field}/{source.key or source.read}/{orgs.core(name)}",
         obs,
