@@ -172,3 +172,42 @@ def test_the_same_name_read_twice_counts_once() -> None:
     verdict = _verdict(("tls.subject", subject))
     ids = [e.fingerprint for e in verdict.evidence if e.observation.field == "tls.subject"]
     assert not any(i.startswith("declared.vendor/") for i in ids)
+
+
+def test_no_alias_or_product_names_two_vendors() -> None:
+    """Each spelling in vocabulary.toml names one vendor (compared as the loader compares)."""
+    import re
+    import tomllib
+
+    from scanner.recognize.fingerprints import default_root
+
+    table = tomllib.loads((default_root() / "vocabulary.toml").read_text(encoding="utf-8"))
+    owner: dict[str, str] = {}
+    clashes = []
+    for vendor, spec in table["vendors"].items():
+        for name in {vendor, *spec.get("aliases", []), *spec.get("products", [])}:
+            folded = re.sub(r"[^0-9a-z]+", "", str(name).casefold())
+            if owner.setdefault(folded, vendor) != vendor:
+                clashes.append(f"{name!r}: {owner[folded]} and {vendor}")
+    assert clashes == []
+
+
+def test_a_brand_known_only_by_its_label_with_several_makers_is_possible() -> None:
+    """oem.toml [[possible]]: a label whose lines are built by listed makers is flagged
+    'possible' when the label is all that was seen, never 'covered'."""
+    vocabulary = VOCABULARY
+    labels = [b for b, makers in vocabulary.possible.items() if makers]
+    if not labels:
+        pytest.skip("oem.toml has no [[possible]] row")
+    label = labels[0]
+    device = RECOGNIZER.device(
+        "198.18.0.9",
+        [
+            Observation(
+                "198.18.0.9", None, "test", "onvif.scopes", f"onvif://www.onvif.org/name/{label}"
+            )
+        ],
+    )
+    assert device.compliance is not None
+    assert device.compliance.status in ("possible", "unknown")
+    assert device.compliance.status != "covered"

@@ -37,7 +37,9 @@ def classify(
 ) -> Verdict:
     """The verdict for one device from everything that matched."""
     evidence = _dedupe(evidence)
-    votes = list(_maker_votes(evidence, vocabulary))
+    votes = list(
+        _maker_votes(evidence, vocabulary, _text(_best_value(evidence, "model", None, vocabulary)))
+    )
     scores = _scores(votes)
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     maker, score = ranked[0] if ranked else (None, 0.0)
@@ -74,7 +76,9 @@ def _dedupe(evidence: Iterable[Evidence]) -> list[Evidence]:
     return sorted(best.values(), key=lambda e: (-e.weight, e.fingerprint))
 
 
-def _maker_votes(evidence: Iterable[Evidence], vocabulary: Vocabulary) -> Iterable[_Vote]:
+def _maker_votes(
+    evidence: Iterable[Evidence], vocabulary: Vocabulary, model: str | None
+) -> Iterable[_Vote]:
     for item in evidence:
         if item.asserts.get("generic") is True or item.weight <= 0:
             continue
@@ -86,7 +90,10 @@ def _maker_votes(evidence: Iterable[Evidence], vocabulary: Vocabulary) -> Iterab
         if not isinstance(brand, str):
             continue
         relation = vocabulary.maker_of(brand)
-        if relation is not None:
+        line_maker = vocabulary.line_maker(brand, model)
+        if line_maker is not None:  # the brand's makers differ by line; the model code decides
+            yield _Vote(line_maker, item.weight * 0.9, item, True)
+        elif relation is not None:
             yield _Vote(relation.manufacturer, item.weight * relation.weight, item, True)
         elif vocabulary.canonical(brand) or item.fingerprint.startswith("declared.vendor/"):
             # a label nobody relabels is its own maker; a self-declared name camscan does

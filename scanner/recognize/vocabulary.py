@@ -78,6 +78,8 @@ class Vocabulary:
     """core of a product line name a device writes (DiskStation, LaserJet) -> its vendor."""
     enterprises: Mapping[str, str] = field(default_factory=dict)
     """SNMP private enterprise number -> vendor (fingerprints/enterprises.toml)."""
+    lines: Mapping[str, tuple[tuple[re.Pattern[str], str], ...]] = field(default_factory=dict)
+    """canonical brand -> (model-code pattern, maker) for brands whose makers differ by line."""
     platform_only: frozenset[str] = frozenset()
     """Chipset and SDK vendors whose name a device's firmware repeats without being theirs
     (a Broadcom reference UPnP description on an Actiontec router): named, never a maker."""
@@ -139,6 +141,12 @@ class Vocabulary:
     def enterprise(self, number: str) -> str | None:
         """The vendor an SNMP private enterprise number is assigned to (enterprises.toml)."""
         return self.enterprises.get(number)
+
+    def line_maker(self, brand: str, model: str | None) -> str | None:
+        """Who builds the product line of `brand` that `model` belongs to (oem.toml [[line]])."""
+        if not model:
+            return None
+        return next((m for rx, m in self.lines.get(brand, ()) if rx.search(model)), None)
 
     def kind_of(self, vendor: str) -> str | None:
         return self.kinds.get(vendor)
@@ -216,7 +224,7 @@ def load_vocabulary(root: Path) -> Vocabulary:
             products.setdefault(orgs.core(str(product)), canonical)
     cores.pop("", None)
     device_types = tuple(str(t) for t in data.get("device_types", ()))
-    oem, possible = _load_oem(root, vendors)
+    oem, possible, lines = _load_oem(root, vendors)
     products.pop("", None)
     enterprises = _load_enterprises(root, vendors)
     return Vocabulary(
@@ -229,16 +237,20 @@ def load_vocabulary(root: Path) -> Vocabulary:
         possible,
         products,
         enterprises,
+        lines,
         frozenset(platform_only),
     )
 
 
+_Lines = dict[str, tuple[tuple[re.Pattern[str], str], ...]]
+
+
 def _load_oem(
     root: Path, vendors: Mapping[str, str]
-) -> tuple[dict[str, OemRelation], dict[str, tuple[str, ...]]]:
+) -> tuple[dict[str, OemRelation], dict[str, tuple[str, ...]], _Lines]:
     path = root / "oem.toml"
     if not path.exists():
-        return {}, {}
+        return {}, {}, {}
     relations: dict[str, OemRelation] = {}
     data = read_toml(path)
     possible: dict[str, tuple[str, ...]] = {}
@@ -266,7 +278,24 @@ def _load_oem(
             str(row.get("evidence", "")),
             str(row.get("source", "")),
         )
-    return relations, possible
+    lines: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+    for row in data.get("line", []):
+        brand = vendors.get(_fold(str(row.get("brand", ""))))
+        maker = vendors.get(_fold(str(row.get("manufacturer", ""))))
+        try:
+            pattern = re.compile(str(row["model_pattern"]))
+        except (KeyError, re.error) as exc:
+            raise UsageError(
+                f"camscan: {path}: [[line]] row {row.get('brand')!r}: model_pattern missing or "
+                f"invalid ({exc}); give a Python regex on the model code"
+            ) from exc
+        if brand is None or maker is None:
+            raise UsageError(
+                f"camscan: {path}: [[line]] row {row.get('brand')!r} -> "
+                f"{row.get('manufacturer')!r} names a vendor missing from vocabulary.toml"
+            )
+        lines.setdefault(brand, []).append((pattern, maker))
+    return relations, possible, {b: tuple(v) for b, v in lines.items()}
 
 
 def read_toml(path: Path) -> dict[str, Any]:
