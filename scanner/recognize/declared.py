@@ -169,7 +169,7 @@ def _known(how: str, text: str, vocabulary: Vocabulary, oui: OuiVendor) -> str |
     if how in _ANYWHERE:
         return vocabulary.mentioned(text)
     name = vocabulary.canonical(text) or vocabulary.product_vendor(text)
-    if name is None and how in ("instance", "lead", "tokens"):
+    if name is None and how in ("instance", "lead", "tokens", "rdn-O"):
         name = vocabulary.glued(text)  # names glued to the maker: shellyplug-s-ab12, RicohPrinter
     return name
 
