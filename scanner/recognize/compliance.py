@@ -89,8 +89,8 @@ def _label_only(
     [[possible]]: Honeywell), when nothing but the label names the maker."""
     label = verdict.brand or verdict.manufacturer
     makers = vocabulary.possible.get(label or "", ())
-    if not makers or verdict.manufacturer != label:
-        return None
+    if not makers or verdict.manufacturer != label or verdict.is_camera is False:
+        return None  # a Panasonic TV or a Honeywell thermostat is not video surveillance
     entities = {vocabulary.group(m) for m in makers}
     flags = tuple(
         ListFlag(item.id, item.name, "possible", entity, item.source)
