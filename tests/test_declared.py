@@ -211,3 +211,31 @@ def test_a_brand_known_only_by_its_label_with_several_makers_is_possible() -> No
     assert device.compliance is not None
     assert device.compliance.status in ("possible", "unknown")
     assert device.compliance.status != "covered"
+
+
+def test_a_relabelled_unit_is_the_platform_sold_under_its_stated_label() -> None:
+    """corpus/samples-cams.jsonl cm0052 (hawkeye64/onvif-nvt test/data/xml/trendnet): a
+    TRENDnet TV-IP320PI states TRENDnet, but its firmware and serial are Hikvision's grammars.
+    The stated label is the brand, not a rival maker, and the flag is firm."""
+    device = RECOGNIZER.device(
+        "198.18.0.9",
+        [
+            Observation(
+                "198.18.0.9",
+                None,
+                "test",
+                "onvif.device_information",
+                _devinfo(
+                    "TRENDnet",
+                    "TV-IP320PI",
+                    "V5.3.4 build 160830",
+                    "TV-IP320PI20161206AAWR863642784",
+                ),
+            )
+        ],
+    )
+    verdict = device.verdict
+    assert (verdict.manufacturer, verdict.brand) == ("Hikvision", "TRENDnet")
+    assert not verdict.conflicts and verdict.confidence >= 0.8
+    assert "sold as TRENDnet" in verdict.reason
+    assert device.compliance is not None and device.compliance.status == "covered"

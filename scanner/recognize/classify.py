@@ -45,10 +45,11 @@ def classify(
     maker, score = ranked[0] if ranked else (None, 0.0)
     if score < MIN_SCORE:
         maker, score = None, 0.0
-    conflicts = tuple(m for m, s in ranked[1:] if s >= CONFLICT_SCORE)
-    rival = ranked[1][1] if len(ranked) > 1 else 0.0
+    rivals = _rivals(ranked[1:], votes, maker)
+    conflicts = tuple(m for m, s in rivals if s >= CONFLICT_SCORE)
+    rival = rivals[0][1] if rivals else 0.0
     confidence = round(max(0.0, score - 0.5 * rival), 3) if maker else 0.0
-    brand = _best_value(evidence, "brand", maker, vocabulary)
+    brand = _best_value(evidence, "brand", maker, vocabulary) or _stated_label(evidence)
     device_type = _device_type(evidence) or _kind(vocabulary, brand, maker)
     verdict = Verdict(
         manufacturer=maker,
@@ -64,6 +65,35 @@ def classify(
         serial=_text(_best_value(evidence, "serial", maker, vocabulary)),
     )
     return _with_reason(verdict, votes)
+
+
+def _rivals(
+    others: Sequence[tuple[str, float]], votes: Sequence[_Vote], maker: str | None
+) -> list[tuple[str, float]]:
+    """Other makers that contradict `maker`.
+
+    A label the device states of itself is no contradiction of a platform that other evidence
+    names: that is what a relabel looks like (a TRENDnet camera on Hikvision firmware). A rival
+    counts only when something besides a stated label points at it, or when nothing but
+    labels points at `maker` either."""
+    direct = any(v.maker == maker and not _is_label(v) for v in votes)
+    if not direct:
+        return list(others)
+    return [(m, s) for m, s in others if any(v.maker == m and not _is_label(v) for v in votes)]
+
+
+def _is_label(vote: _Vote) -> bool:
+    return vote.via_brand and vote.evidence.fingerprint.startswith("declared.vendor/")
+
+
+def _stated_label(evidence: Sequence[Evidence]) -> str | None:
+    """The label the device states of itself, when no evidence agreeing with the maker names
+    one (the brand of a relabelled unit)."""
+    for item in evidence:  # strongest first
+        brand = item.asserts.get("brand")
+        if item.fingerprint.startswith("declared.vendor/") and isinstance(brand, str):
+            return brand
+    return None
 
 
 def _dedupe(evidence: Iterable[Evidence]) -> list[Evidence]:
