@@ -37,6 +37,7 @@ READS = (
     "sdp-session",
     "enterprise",
     "realm-mac",
+    "realm",
 )
 #: Reads whose vendor counts only when the vocabulary knows the name (free text).
 _FREE_TEXT = frozenset(
@@ -50,10 +51,11 @@ _FREE_TEXT = frozenset(
         "sdp-session",
         "enterprise",
         "realm-mac",
+        "realm",
     }
 )
 #: Reads whose text is searched for a vendor named anywhere in it, not only at its start.
-_ANYWHERE = frozenset({"mention", "sdp-session"})
+_ANYWHERE = frozenset({"mention", "sdp-session", "realm"})
 #: Longest free text searched for a vendor named anywhere in it.
 MENTION_MAX = 300
 #: A declared value longer than this is not an identity (a page, a sentence).
@@ -144,6 +146,9 @@ def read(source: Source, table: Mapping[str, str] | None, raw: str) -> list[str]
             return [text[:MENTION_MAX]]
         case "sdp-session":  # the session name and information lines of an SDP body
             return [m.strip()[:MENTION_MAX] for m in re.findall(r"(?m)^[si]=(.+)$", raw[:4096])]
+        case "realm":  # the realm of a challenge, searched like `mention`
+            found = re.search(r'realm=\s*"([^"]{2,80})"', text)
+            return [found.group(1)] if found else []
         case "realm-mac":  # a realm that is a bare MAC address: its OUI names the vendor
             found = re.search(r'realm=\s*"([0-9A-Fa-f]{12})"', text)
             return [found.group(1).lower()] if found else []
