@@ -31,8 +31,8 @@ from scanner.model import Outcome, ProbeStatus
 from scanner.scope import Scope
 
 DISCOVERY_PROBES: tuple[DiscoveryProbe, ...] = (
-    WsdProbe(),  # ONVIF WS-Discovery 3702 (+ ONVIF calls to in-scope XAddrs)
-    SsdpProbe(),  # SSDP 1900 (+ UPnP description from in-scope LOCATION)
+    WsdProbe(),  # ONVIF WS-Discovery 3702 (+ ONVIF calls to the sender's own XAddr)
+    SsdpProbe(),  # SSDP 1900 (+ UPnP description at the sender's LOCATION)
     MdnsProbe(),  # mDNS / DNS-SD 5353 via python-zeroconf
     SadpProbe(),  # Hikvision SADP 37020
     DhipProbe(),  # Dahua DHIP 37810
