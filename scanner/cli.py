@@ -215,6 +215,8 @@ def scan(
         )
         discovery = chosen.context
         options["discovery_plan"] = chosen.describe()
+        if chosen.note:
+            click.echo(f"camscan: {chosen.note} discovery is sent", err=True)
     from scanner.credentials import load_credentials
 
     credentials = load_credentials(credentials_file, allow_basic_auth=allow_basic_auth)
