@@ -122,12 +122,14 @@ def scan(*args: str) -> tuple[subprocess.CompletedProcess[str], Capture]:
         (PEER, BROADCAST, "--no-multicast", "--unicast-discovery"),
         ("198.18.0.250-255", "--no-multicast", "--unicast-discovery"),
         ("198.18.0.0/23", "--no-multicast"),
+        (PEER, BROADCAST, "-i", "noip0", "--unicast-discovery"),
     ],
-    ids=["broadcast-target", "range-to-broadcast", "wider-than-the-link"],
+    ids=["broadcast-target", "range-to-broadcast", "wider-than-the-link", "no-ipv4-interface"],
 )
 def test_no_multicast_sends_no_ipv4_group_frame(link: None, args: tuple[str, ...]) -> None:
-    """--no-multicast with the link's broadcast address among the targets (directed
-    discovery on): not one IPv4 broadcast or multicast frame, IGMP included."""
+    """--no-multicast (or -i naming an interface without IPv4) with the link's broadcast
+    address among the targets and directed discovery on: not one IPv4 broadcast or
+    multicast frame, IGMP included."""
     done, capture = scan(*args)
     assert done.returncode == 0, done.stderr[-2000:]
     assert capture.outgoing > 0  # the capture saw the scan
