@@ -158,8 +158,8 @@ def cli() -> None:
                    "identification (ISAPI, magicBox, ONVIF); CAMSCAN_USER/CAMSCAN_PASSWORD add "
                    "one set for every target. One attempt per host, Digest first, never guessed.")
 @click.option("--allow-basic-auth", is_flag=True,
-              help="Allow HTTP Basic (the password in clear) over plain HTTP when a device "
-                   "offers nothing else; without it Basic goes only over TLS.")
+              help="Allow HTTP Basic (the password itself) when a device offers nothing "
+                   "else, over HTTP or HTTPS; without it Basic is never sent.")
 @policy_option
 @fingerprints_option
 def scan(
@@ -215,6 +215,8 @@ def scan(
         )
         discovery = chosen.context
         options["discovery_plan"] = chosen.describe()
+        if chosen.note:
+            click.echo(f"camscan: {chosen.note} discovery is sent", err=True)
     from scanner.credentials import load_credentials
 
     credentials = load_credentials(credentials_file, allow_basic_auth=allow_basic_auth)

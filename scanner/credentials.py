@@ -56,8 +56,8 @@ class Credentials:
 
     entries: tuple[Credential, ...]
     allow_basic_auth: bool = False
-    """Send Basic (the password itself, base64) over plain HTTP when that is all a device
-    offers. Off: Basic goes only over TLS; Digest is always preferred."""
+    """Send Basic (the password itself, base64) when that is all a device offers, over
+    HTTPS or plain HTTP. Off: Basic is never sent; Digest is always preferred."""
     warnings: tuple[str, ...] = ()
     """One line each, for stderr (a world-readable file, ...)."""
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from scanner import farm
+from scanner.errors import UsageError
 from scanner.farm import FARM_MIN_ADDRESSES, FARM_RATE, SweepJob, processes_for
 from scanner.pacing import Pacer
 from scanner.scope import parse_targets
@@ -65,3 +69,41 @@ def test_sweep_job_round_trips_as_json() -> None:
     """The job a helper reads is the job the scan wrote."""
     job = SweepJob(((1, 5), (9, 9)), (80, 443), 1, 2, 1.0, False, 256, 1024, 500.0, None)
     assert SweepJob.from_json(job.to_json()) == job
+
+
+def test_a_scanner_folder_in_the_working_directory_never_runs(
+    listeners: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decoy scanner/ package in the cwd (and on PYTHONPATH) does not run in the helpers:
+    they run camscan's own farm module, and find every open port."""
+    decoy = tmp_path / "scanner"
+    decoy.mkdir()
+    marker = f"import pathlib; pathlib.Path({str(tmp_path / 'ran')!r}).write_text('ran')\n"
+    for name in ("__init__.py", "farm.py", "__main__.py"):
+        (decoy / name).write_text(marker)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    farmed, _ = _scan(2)
+    assert not (tmp_path / "ran").exists()
+    assert farmed == {("127.77.62.5", (18090,)), ("127.77.63.7", (18090, 18091))}
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        ("import sys; sys.exit(0)", "exit status 0, no end line"),
+        ("import sys; sys.exit('helper: out of memory')", "exit status 1, no end line: helper"),
+        ("print('end\\t3')", "exit status 0, 3 of 255 addresses"),
+    ],
+)
+def test_a_helper_that_reports_nothing_fails_the_scan(
+    listeners: None, monkeypatch: pytest.MonkeyPatch, code: str, said: str
+) -> None:
+    """A helper that dies, says nothing, or sweeps less than its share ends the scan with a
+    one-line error (exit 2 at the CLI), never a scan with results silently missing."""
+    monkeypatch.setattr(farm, "helper_command", lambda: [sys.executable, "-I", "-c", code])
+    with pytest.raises(UsageError) as failed:
+        _scan(2)
+    message = str(failed.value)
+    assert message.startswith("camscan: sweep helper 1 of 2 failed") and said in message
+    assert "\n" not in message and "--rate 20000" in message

@@ -31,8 +31,8 @@ from scanner.model import Outcome, ProbeStatus
 from scanner.scope import Scope
 
 DISCOVERY_PROBES: tuple[DiscoveryProbe, ...] = (
-    WsdProbe(),  # ONVIF WS-Discovery 3702 (+ ONVIF calls to in-scope XAddrs)
-    SsdpProbe(),  # SSDP 1900 (+ UPnP description from in-scope LOCATION)
+    WsdProbe(),  # ONVIF WS-Discovery 3702 (+ ONVIF calls to the sender's own XAddr)
+    SsdpProbe(),  # SSDP 1900 (+ UPnP description at the sender's LOCATION)
     MdnsProbe(),  # mDNS / DNS-SD 5353 via python-zeroconf
     SadpProbe(),  # Hikvision SADP 37020
     DhipProbe(),  # Dahua DHIP 37810
@@ -88,7 +88,9 @@ def make_context(
     """A context for `interface` (None: no interface, so no multicast or ARP may be sent).
 
     Looks up the interface's first IPv4 address (IP_MULTICAST_IF, mDNS) and that subnet's
-    broadcast address; a loopback interface gets no broadcast and TTL 0.
+    broadcast address; a loopback interface gets no broadcast and TTL 0. An interface with
+    no IPv4 address gets no multicast either: nothing could pin it to that interface, and
+    the kernel would send it wherever its routes say (issue 12).
     """
     from scanner.interfaces import interfaces
 
@@ -108,7 +110,7 @@ def make_context(
         interface=name,
         local_ip=local_ip,
         timeout=timeout,
-        multicast=multicast,
+        multicast=multicast and local_ip is not None,
         unicast_targets=unicast_targets,
         multicast_ttl=multicast_ttl,
         broadcast=broadcast,

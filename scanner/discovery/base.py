@@ -191,7 +191,7 @@ def http_target(url: str) -> tuple[str, int, str] | None:
     """(host, port, path?query) of an http URL with an IPv4 literal host; None otherwise.
 
     Shared by SSDP LOCATION and ONVIF XAddrs: a device's URL is only a candidate; the caller
-    still checks the host against the scope before anything is sent."""
+    keeps only those on the sender itself (see :func:`own_targets`)."""
     try:
         parts = urlsplit(url.strip())
         host = parts.hostname or ""
@@ -206,3 +206,30 @@ def http_target(url: str) -> tuple[str, int, str] | None:
     path = quote(parts.path or "/", safe=_URL_SAFE, errors="backslashreplace")
     query = quote(parts.query, safe=_URL_SAFE, errors="backslashreplace")
     return host, port, f"{path}?{query}" if query else path
+
+
+def own_targets(
+    source: str, urls: Iterable[str], what: str, scope: Scope
+) -> tuple[list[tuple[str, int, str]], str]:
+    """The http targets among `urls` that lie on `source`, the address that sent them, and
+    why the others were left alone ('' when none was).
+
+    A device speaks for itself only: an SSDP LOCATION or an ONVIF XAddr naming another
+    host, even one in the scope, would aim camscan at that host's port and path (one
+    device made it send GET /evil?cmd=FLUSHALL to another host's port 6379; issue 12). The
+    passive path applies the same rule (scanner.passive.datagrams)."""
+    own: list[tuple[str, int, str]] = []
+    foreign: list[str] = []
+    for url in urls:
+        found = http_target(url)
+        if found is None:
+            continue
+        if found[0] == source:
+            own.append(found)
+        elif found[0] not in foreign:
+            foreign.append(found[0])
+    if own or not foreign:
+        return own, ""
+    host = foreign[0]
+    where = "outside scope, " if not scope.contains(host) else ""
+    return own, f"{what} {where}URL host {host} is not the sender"

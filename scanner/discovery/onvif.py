@@ -6,9 +6,10 @@ GetDeviceInformation, which most devices refuse without a login: the refusal is 
 (``refused: needs login``, and the Fault itself as ``onvif.device_information``), never
 retried and never answered with a password (failed logins count toward lockouts).
 
-Every connection goes through ``scanner.net`` (scope-checked, bounded); an XAddr outside the
-scope is never contacted. The SOAP body carries the xsi/xsd declarations some ONVIF stacks
-insist on (shared/testlan/README.md, npm onvif mock).
+Every connection goes through ``scanner.net`` (scope-checked, bounded); only an XAddr on the
+host that sent it is called: one naming any other host, in the scope or not, is never
+contacted (``URL host X is not the sender``; issue 12). The SOAP body carries the xsi/xsd
+declarations some ONVIF stacks insist on (shared/testlan/README.md, npm onvif mock).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner import limits
-from scanner.discovery.base import Findings, http_target
+from scanner.discovery.base import Findings, http_target, own_targets
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net import Net, deadline_after
@@ -135,12 +136,10 @@ async def invoke(ctx: ProbeContext, host: str, port: int, path: str, call: Call)
     return classify(answer.head.status, decode_text(answer.body), call)
 
 
-async def follow_up(ctx: ProbeContext, findings: Findings, xaddr: str) -> None:
-    """The calls against one in-scope XAddr; results go to `findings` under probe "onvif"."""
-    found = endpoint(xaddr)
-    if found is None:
-        return
-    host, port, path = found
+async def follow_up(
+    ctx: ProbeContext, findings: Findings, host: str, port: int, path: str
+) -> None:
+    """The calls against one XAddr on its sender; results go to `findings` under "onvif"."""
     done: list[str] = []
     for call in CALLS:
         if call.action == "GetServices" and "GetCapabilities ok" in done:
@@ -172,19 +171,16 @@ def _record_device_information(
 async def follow_up_all(
     net: Net, findings: Findings, xaddrs: dict[str, list[str]], timeout: float
 ) -> int:
-    """Run the calls for every answering host's first in-scope XAddr; returns how many
-    XAddrs were left alone because they point outside the scope."""
+    """Run the calls for every answering host's first XAddr on that host itself; returns
+    how many XAddrs were left alone because they name another host."""
     ctx = ProbeContext(net, timeout=timeout)
-    outside = 0
+    elsewhere = 0
     jobs: list[Coroutine[Any, Any, None]] = []
     for source, urls in xaddrs.items():
-        usable = [(u, found) for u in urls if (found := endpoint(u)) is not None]
-        inside = [u for u, found in usable if net.scope.contains(found[0])]
-        outside += len(usable) - len(inside)
-        if usable and not inside:
-            findings.status(
-                f"{PROBE}/{source}", Outcome.SKIPPED, "XAddr outside scope", probe=PROBE
-            )
-        jobs.extend(follow_up(ctx, findings, url) for url in inside[:XADDRS_PER_HOST])
+        own, why = own_targets(source, urls, "XAddr", net.scope)
+        elsewhere += sum(1 for u in urls if endpoint(u) is not None) - len(own)
+        if why:
+            findings.status(f"{PROBE}/{source}", Outcome.SKIPPED, why, probe=PROBE)
+        jobs.extend(follow_up(ctx, findings, *t) for t in own[:XADDRS_PER_HOST])
     await asyncio.gather(*jobs)
-    return outside
+    return elsewhere

@@ -3,18 +3,23 @@
 Wire format: shared/protocols.md §1.1 (UniversalScanner Hikvision.cs, hikvision-tooling
 scanner.go, hiktools). The inquiry goes to 239.255.255.250:37020 (and broadcast, and each
 directed target), once as ``inquiry`` and once as ``inquiry_v32`` with the same Uuid.
-Devices answer *to the group* on port 37020, so the socket binds 37020 and joins the group.
+Devices answer *to the group* on port 37020, so the socket binds 37020 and joins the group
+on the chosen interface; without multicast (--no-multicast) it joins nothing, since a join
+is an IGMP report (issue 12), and hears only devices that answer the sender: the status
+says so.
 An answer counts only if it echoes our Uuid: another prober's answers on the group are not
 ours. An answer means Hikvision-made firmware, whatever the label (protocols.md §1.1).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
-from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings
+from scanner.discovery.base import GLOBAL, DiscoveryContext, DiscoveryResult, Findings
 from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
 from scanner.errors import DecodeError
+from scanner.model import Outcome, ProbeStatus
 from scanner.parse.kv import decode_text
 from scanner.parse.sadp import parse_sadp
 
@@ -61,4 +66,10 @@ class SadpProbe:
     async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
         token = str(uuid.uuid4()).upper()
         heard = await exchange(ctx, plan(token))
-        return judge(self.name, heard, lambda d, f: read_answer(token, d, f))
+        result = judge(self.name, heard, lambda d, f: read_answer(token, d, f))
+        overall = result.statuses.get(GLOBAL)
+        if ctx.multicast or overall is None or overall.outcome is not Outcome.NO_ANSWER:
+            return result
+        why = f"{overall.detail}; answers sent to {GROUP} go unheard without multicast"
+        statuses = {**result.statuses, GLOBAL: ProbeStatus(self.name, Outcome.NO_ANSWER, why)}
+        return dataclasses.replace(result, statuses=statuses)

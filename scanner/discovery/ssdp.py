@@ -3,9 +3,10 @@
 Two searches (``ssdp:all`` and ``upnp:rootdevice``, UPnP Device Architecture 1.1 §1.3) go to
 239.255.255.250:1900 and, as unicast M-SEARCH (no MX, HOST = the target), to each directed
 target. Every distinct answer is kept whole as ``ssdp.response``. The ``LOCATION`` of an
-answer is fetched (``upnp.description``) only when its host is an IPv4 address inside the
-scope; a LOCATION outside the scope stays what it is, a header inside the observation, and is
-never contacted. All fetching goes through ``scanner.net``.
+answer is fetched (``upnp.description``) only when its host is the IPv4 address that sent
+the answer (port and path as given); a LOCATION naming any other host, in the scope or not,
+stays what it is, a header inside the observation, and is never contacted (the status says
+``URL host X is not the sender``). All fetching goes through ``scanner.net``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from scanner.discovery.base import (
     Findings,
     http_target,
     merge,
+    own_targets,
 )
 from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
 from scanner.errors import DecodeError
@@ -97,15 +99,14 @@ def read_answer(
 async def fetch_all(
     net: Net, findings: Findings, locations: dict[str, list[str]], timeout: float
 ) -> None:
-    """GET each answering host's first LOCATIONs that lie inside the scope."""
+    """GET each answering host's first LOCATIONs that lie on that host itself."""
     ctx = ProbeContext(net, timeout=timeout)
     jobs: list[Coroutine[Any, Any, None]] = []
     for source, urls in locations.items():
-        targets = [t for t in map(location_target, urls) if t is not None]
-        inside = [t for t in targets if net.scope.contains(t[0])]
-        if targets and not inside:
-            findings.status(source, Outcome.SKIPPED, "LOCATION outside scope")
-        jobs.extend(fetch(ctx, findings, *t) for t in dict.fromkeys(inside[:LOCATIONS_PER_HOST]))
+        own, why = own_targets(source, urls, "LOCATION", net.scope)
+        if why:
+            findings.status(source, Outcome.SKIPPED, why)
+        jobs.extend(fetch(ctx, findings, *t) for t in dict.fromkeys(own[:LOCATIONS_PER_HOST]))
     await asyncio.gather(*jobs)
 
 

@@ -3,14 +3,18 @@
 Multicast is sent on the interface given (``IP_MULTICAST_IF`` = its address) with the TTL
 given (1: the link; 0: this host only, for loopback tests); broadcasts go only to the
 interface's own directed broadcast address, so they leave through that interface and no
-other. The receive buffer is raised to 4 MiB (a /24 answering at once overflows the default,
-shared/testlan/README.md), every datagram is cut at ``limits.DATAGRAM_MAX``, repeats and our
-own looped-back requests are dropped, answers from outside the scope are counted and ignored,
-and directed sends are spaced to ``ctx.rate`` datagrams per second. Every directed datagram
-also waits for the scan's pacer (``scanner.pacing``), so ``--rate`` bounds directed discovery
-and the port sweep together, and ``--per-host-rate`` holds for each target: targets are
-visited in a shuffled order per exchange, so the probes that run at once rarely queue on the
-same host. The few LAN-wide datagrams (one or three per protocol) are not paced.
+other. Without ``ctx.multicast`` (--no-multicast, or no interface address to pin it to) no
+socket may broadcast (no SO_BROADCAST: the kernel then refuses a broadcast destination) or
+join a group (a join sends IGMP reports), and a broadcast address is never a directed target
+(issue 12, item 7). The receive buffer is raised to 4 MiB (a /24 answering at once overflows
+the default, shared/testlan/README.md), every datagram is cut at ``limits.DATAGRAM_MAX``,
+repeats and our own looped-back requests are dropped, answers from outside the scope are
+counted and ignored, and directed sends are spaced to ``ctx.rate`` datagrams per second.
+Every directed datagram also waits for the scan's pacer (``scanner.pacing``), so ``--rate``
+bounds directed discovery and the port sweep together, and ``--per-host-rate`` holds for
+each target: targets are visited in a shuffled order per exchange, so the probes that run at
+once rarely queue on the same host. The few LAN-wide datagrams (one or three per protocol)
+are not paced.
 """
 
 from __future__ import annotations
@@ -135,7 +139,7 @@ def open_socket(ctx: DiscoveryContext, plan: UdpPlan) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         _raise_rcvbuf(sock)
-        if plan.broadcast and ctx.broadcast:
+        if ctx.multicast and plan.broadcast and ctx.broadcast:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
         if ctx.local_ip:
             sock.setsockopt(
@@ -144,14 +148,22 @@ def open_socket(ctx: DiscoveryContext, plan: UdpPlan) -> socket.socket:
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ctx.multicast_ttl)
         sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
         _bind(sock, ctx, plan)
-        for group in plan.listen_groups:
-            membership = socket.inet_aton(group) + socket.inet_aton(ctx.local_ip or "0.0.0.0")
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
+        _join(sock, ctx, plan)
         sock.setblocking(False)
     except OSError:
         sock.close()
         raise
     return sock
+
+
+def _join(sock: socket.socket, ctx: DiscoveryContext, plan: UdpPlan) -> None:
+    """Join the groups answers come to, on the chosen interface only (0.0.0.0 would let the
+    kernel pick one by its routes), and not at all without multicast: a join is IGMP."""
+    if not ctx.multicast or not ctx.local_ip:
+        return
+    for group in plan.listen_groups:
+        membership = socket.inet_aton(group) + socket.inet_aton(ctx.local_ip)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
 
 
 def _raise_rcvbuf(sock: socket.socket) -> None:
@@ -185,7 +197,10 @@ def destinations(ctx: DiscoveryContext, plan: UdpPlan) -> tuple[list[str], list[
         wide.extend(plan.groups)
         if plan.broadcast and ctx.broadcast:
             wide.append(ctx.broadcast)
-    directed = [ip for ip in dict.fromkeys(ctx.unicast_targets) if ctx.scope.contains(ip)]
+    directed = [
+        ip for ip in dict.fromkeys(ctx.unicast_targets)
+        if ctx.scope.contains(ip) and ip != ctx.broadcast
+    ]
     return wide, directed
 
 

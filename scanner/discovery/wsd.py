@@ -8,7 +8,7 @@ listed, so the types are never combined. An answer counts only if its RelatesTo 
 our MessageIDs (an answer without RelatesTo is accepted: some stacks leave it out).
 
 Each answer is kept whole as ``wsd.probematch``; then, for every answering host, its first
-XAddr inside the scope gets the ONVIF follow-up calls (scanner.discovery.onvif).
+XAddr on that host itself gets the ONVIF follow-up calls (scanner.discovery.onvif).
 """
 
 from __future__ import annotations

@@ -11,10 +11,13 @@ bounded in bytes and time like every probe). In order, until one answers:
 
 Each request is first sent *without* credentials: a device that does not have the endpoint
 says 404 and gets no password. Only a 401 challenge is answered: HTTP Digest preferred;
-Basic only over TLS, or over plain HTTP with ``allow_basic_auth``; ONVIF's WS-UsernameToken
+Basic (the password itself) only with ``allow_basic_auth``, over TLS as over plain HTTP: TLS
+to a camera is unverified, so it is no reason to hand out the password; ONVIF's WS-UsernameToken
 (PasswordDigest) only when the device's SOAP fault asked for a login. One credential set per
 host, and the first refused login ends all work with that host: camscan never guesses
-(a Dahua device locks its account after 5 failures for 300 s; README, Safety).
+(a Dahua device locks its account after 5 failures for 300 s; README, Safety). Over HTTPS
+every request of a session goes through ``secret_context`` (TLS 1.2 or later at the default
+security level): a device that speaks only TLS 1.0 or weak ciphers gets no secret.
 
 Our own HTTP client, not ``requests``: here every exchange has one deadline (a slowloris
 device cannot stretch it, which requests' per-read timeout allows), every connection goes
@@ -62,7 +65,7 @@ from scanner.probes.base import (
 )
 from scanner.probes.http import Response, connection_failure, read_response
 from scanner.probes.registry import probes_for
-from scanner.probes.tls import handshake
+from scanner.probes.tls import handshake, secret_context
 from scanner.unicast import HostReport, UnicastOptions
 
 PROBE = "credentialed"
@@ -98,7 +101,7 @@ class Session:
         """One exchange on its own connection, bounded like every probe's."""
         async with await connect(self.ctx, self.host, self.port) as conn:
             if self.tls:
-                await handshake(conn, self.ctx)
+                await handshake(conn, self.ctx, secret_context())
             deadline = deadline_after(self.ctx.timeout)
             request = self._request(method, path, body, authorization, content_type)
             try:
@@ -136,7 +139,7 @@ class Session:
         self, challenged: Response, method: str, path: str, body: bytes, content_type: str
     ) -> Response | None:
         """Answer a 401 once. None when the device offered nothing camscan will answer (no
-        challenge, Basic over plain HTTP without allow_basic, control characters in it); a
+        challenge, Basic without allow_basic, control characters in it); a
         second 401 raises LoginFailed."""
         authorization = self._answer(challenged, method, path)
         if not authorization:
@@ -160,9 +163,10 @@ class Session:
                 self.notes.append(f"{path}: {exc}")
                 return ""
         if any(c.scheme == "basic" for c in challenges):
-            if self.tls or self.allow_basic:
+            if self.allow_basic:  # the only opt-in: TLS to a camera is unverified (issue 12)
                 return basic_authorization(user, password)
-            self.notes.append(f"{path}: Basic over plain HTTP refused (allow_basic_auth off)")
+            over = "HTTPS" if self.tls else "plain HTTP"
+            self.notes.append(f"{path}: Basic over {over} refused (--allow-basic-auth off)")
         return ""
 
 

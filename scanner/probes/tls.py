@@ -2,8 +2,10 @@
 
 Cameras present self-signed or vendor-CA certificates for an IP address, so nothing is
 verified: the certificate is evidence of who made the firmware, not a trust decision. Old
-firmware speaks TLS 1.0 with old ciphers, so the client context accepts those too (it only
-ever reads a certificate and a login page; it sends no secrets).
+firmware speaks TLS 1.0 with old ciphers, so the probing context accepts those too: it only
+ever reads a certificate and a login page and sends no secret. A connection that will carry
+one (a credentialed login, scanner.probes.credentialed) uses :func:`secret_context`
+instead: TLS 1.2 or later at the system's default security level (issue 12).
 """
 
 from __future__ import annotations
@@ -33,10 +35,27 @@ def client_context() -> ssl.SSLContext:
     return context
 
 
-async def handshake(conn: Connection, ctx: ProbeContext) -> None:
-    """Upgrade ``conn`` to TLS within ``ctx.tls_timeout``; failures -> ProbeFailed."""
+@functools.cache
+def secret_context() -> ssl.SSLContext:
+    """The context for a connection that carries a secret: TLS 1.2 or later, the default
+    ciphers and security level, no legacy renegotiation. A camera's certificate is
+    self-signed or issued for an address, so it is still not verified: this keeps a
+    passive listener and a downgrade out, not an active impostor (README, Safety)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = max(context.minimum_version, ssl.TLSVersion.TLSv1_2)
+    return context
+
+
+async def handshake(
+    conn: Connection, ctx: ProbeContext, context: ssl.SSLContext | None = None
+) -> None:
+    """Upgrade ``conn`` to TLS within ``ctx.tls_timeout``; failures -> ProbeFailed.
+
+    ``context``: :func:`client_context` (the permissive one) unless given."""
     try:
-        await conn.start_tls(client_context(), deadline_after(ctx.tls_timeout))
+        await conn.start_tls(context or client_context(), deadline_after(ctx.tls_timeout))
     except TimeoutError:
         raise ProbeFailed(
             Outcome.TIMEOUT, f"no TLS handshake within {seconds(ctx.tls_timeout)} s"

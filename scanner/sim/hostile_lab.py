@@ -9,7 +9,11 @@ PLAN.json::
 
     {"personas": [{"name": "http-endless", "address": "198.18.0.151", "netns": "ch-1"}],
      "outsider": {"address": "198.18.0.250", "netns": "ch-out", "capture": "lan0"},
+     "victim": {"address": "198.18.0.199", "netns": "ch-victim", "capture": "lan0"},
      "report": "/tmp/.../hostile-report.json"}
+
+The victim (optional unless the pivot persona is placed) is an in-scope host whose ports
+the pivot persona's LOCATION and XAddrs name; it must see nothing on them.
 
 A placement with a ``netns`` has its sockets made inside that network namespace (setns on this
 thread while they are made; a socket stays where it was made), so it can bind the wildcard
@@ -33,7 +37,7 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from scanner.sim.hostile import HostilePersona, HttpEnv, load_hostile_personas, tcp_services
-from scanner.sim.hostile_udp import Outsider, serve_udp, udp_services
+from scanner.sim.hostile_udp import PIVOT_PORTS, Outsider, serve_udp, udp_services
 from scanner.sim.lab import PORT_OFFSET, can_bind_low_ports
 from scanner.sim.servers import Connections
 
@@ -87,12 +91,18 @@ class HostileLab:
         outsider_netns: str | None = None,
         capture: str | None = None,
         low_ports: bool | None = None,
+        victim: str | None = None,
+        victim_netns: str | None = None,
     ) -> None:
         self.placements = [
             Placement(p.persona, checked(p.address), p.netns) for p in placements
         ]
         self.outsider = Outsider(checked(outsider))
         self.outsider_netns, self.capture = outsider_netns, capture
+        self.victim = (
+            Outsider(checked(victim), PIVOT_PORTS, PIVOT_PORTS) if victim is not None else None
+        )
+        self.victim_netns = victim_netns
         low = can_bind_low_ports() if low_ports is None else low_ports
         self.http_port = HTTP_PORT if low else HTTP_PORT + PORT_OFFSET
         self.envs = {p.persona.name: HttpEnv(p.address, outsider) for p in self.placements}
@@ -112,6 +122,9 @@ class HostileLab:
                     await self._serve(placement)
             with netns(self.outsider_netns):
                 await self.outsider.start(self.capture, self._stack)
+            if self.victim is not None:
+                with netns(self.victim_netns):
+                    await self.victim.start(self.capture, self._stack)
         except BaseException:
             await self._stack.aclose()
             raise
@@ -131,16 +144,19 @@ class HostileLab:
             )
             self._stack.push_async_callback(_close, server)
         outsider = self.outsider.address
-        for service in udp_services(persona, address, outsider):
+        victim = self.victim.address if self.victim is not None else None
+        for service in udp_services(persona, address, outsider, victim):
             transport = await serve_udp(
                 service, address, placement.netns is not None, self.answers, persona.name
             )
             self._stack.callback(transport.close)
 
     def report(self) -> dict[str, object]:
-        """What reached the outsider, the datagrams each persona sent, the paths asked."""
+        """What reached the outsider (and the pivot's victim), the datagrams each persona
+        sent, the paths asked."""
         return {
             "outsider": self.outsider.report(),
+            "victim": self.victim.report() if self.victim is not None else None,
             "answers": dict(self.answers),
             "hits": {name: dict(env.hits) for name, env in self.envs.items() if env.hits},
         }
@@ -161,6 +177,7 @@ async def main(path: str) -> None:
         for entry in plan["personas"]
     ]
     out = plan["outsider"]
+    victim = plan.get("victim") or {}
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -168,6 +185,7 @@ async def main(path: str) -> None:
     lab = HostileLab(
         placements, outsider=out["address"], outsider_netns=out.get("netns"),
         capture=out.get("capture"), low_ports=True,
+        victim=victim.get("address"), victim_netns=victim.get("netns"),
     )
     async with lab:
         print(f"ready {len(placements)}", flush=True)

@@ -8,6 +8,10 @@ requests reach it; on loopback it binds its own address and answers directed req
 The outsider stands at an address outside the scan scope, where hostile answers and
 redirects point. It counts TCP connections on the ports they name and, where raw sockets
 are allowed, every IPv4 packet sent to it (an AF_PACKET capture): both must stay zero.
+The pivot's victim is an :class:`Outsider` too, but inside the scope: the scan may sweep it,
+so only connections and packets to the ports the pivot persona names (``PIVOT_PORTS``)
+count, and they must stay zero (issue 12: a device's URL must never aim camscan at another
+host).
 """
 
 from __future__ import annotations
@@ -47,6 +51,11 @@ FLOOD_ANSWERS_MAX = 8
 """Queries the mDNS flooder answers (each answer is 12,000 records); later ones are ignored."""
 FLOOD_QUESTIONS = ("_http._tcp.local.", "_services._dns-sd._udp.local.")
 _ETH_P_IP = 0x0800
+PIVOT_PORTS = (6379, 6380)
+"""The victim's ports the pivot persona names: a Redis-like one in its LOCATION, another in
+its XAddrs (neither is a camera port, so the port sweep never touches them)."""
+PIVOT_LOCATION = "http://{victim}:6379/evil?cmd=FLUSHALL"
+PIVOT_XADDR = "http://{victim}:6380/onvif/../../admin/reboot.cgi"
 
 Answer = Callable[[bytes], list[bytes]]
 """A request -> the datagrams to send back (none: not a request this persona answers)."""
@@ -157,8 +166,11 @@ def _mdns_answer(address: str) -> Answer:
     return answer
 
 
-def udp_services(persona: HostilePersona, address: str, outsider: str) -> list[UdpService]:
-    """What `persona` answers over UDP, at `address`, with `outsider` outside the scope."""
+def udp_services(
+    persona: HostilePersona, address: str, outsider: str, victim: str | None = None
+) -> list[UdpService]:
+    """What `persona` answers over UDP, at `address`, with `outsider` outside the scope and
+    `victim` another host inside it (needed by the pivot persona only)."""
     name = persona.name
 
     def ssdp(location: str) -> UdpService:
@@ -180,6 +192,11 @@ def udp_services(persona: HostilePersona, address: str, outsider: str) -> list[U
         return [wsd(f"http://{address}:{hostile.ONVIF_PORT}/onvif/device_service")]
     if name == "wsd-xaddr-outside":
         return [wsd(f"http://{outsider}/onvif/device_service")]
+    if name == "ssdp-wsd-pivot":
+        if victim is None:
+            raise ValueError("hostile lab: the pivot persona needs a victim address")
+        return [ssdp(PIVOT_LOCATION.format(victim=victim)),
+                wsd(PIVOT_XADDR.format(victim=victim))]
     if name == "sadp-external-entity":
         table = hostile.sadp_external_entity_table()
         return [UdpService(37020, (GROUP,), _one(lambda r: BUILDERS["sadp"](table, address, r)))]
@@ -249,6 +266,8 @@ class Outsider:
 
     address: str
     ports: tuple[int, ...] = (80, hostile.ONVIF_PORT, hostile.UPNP_PORT)
+    watched: tuple[int, ...] = ()
+    """Count only TCP/UDP packets to these ports (): every packet to `address`)."""
     connections: list[str] = field(default_factory=list)
     """'<peer> -> <port>' for each TCP connection accepted."""
     packets: list[str] = field(default_factory=list)
@@ -294,10 +313,12 @@ class Outsider:
         """Count one IPv4 packet if it is addressed to the outsider."""
         if len(ip) < 20 or ip[0] >> 4 != 4 or socket.inet_ntoa(ip[16:20]) != self.address:
             return
+        start = (ip[0] & 0x0F) * 4
+        port = int.from_bytes(ip[start + 2 : start + 4], "big") if ip[9] in (6, 17) else 0
+        if self.watched and port not in self.watched:
+            return
         self.packet_count += 1
         if len(self.packets) < 100:
-            start = (ip[0] & 0x0F) * 4
-            port = int.from_bytes(ip[start + 2 : start + 4], "big") if ip[9] in (6, 17) else 0
             proto = {6: "tcp", 17: "udp", 1: "icmp"}.get(ip[9], str(ip[9]))
             self.packets.append(f"{proto} {socket.inet_ntoa(ip[12:16])} -> {self.address}:{port}")
 
@@ -308,6 +329,7 @@ class Outsider:
             "packets": self.packet_count,
             "samples": list(self.packets),
             "capturing": self.capturing,
+            "watched_ports": list(self.watched),
         }
 
 

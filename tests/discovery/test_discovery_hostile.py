@@ -142,7 +142,42 @@ def test_addresses_named_in_answers_outside_the_scope_are_never_contacted(protoc
     assert _Counter.connections == 0
     assert result.found_by("127.0.1.9") == (protocol,)
     skipped = [s for s in result.statuses.values() if s.outcome is Outcome.SKIPPED]
-    assert next(s.detail for s in skipped if s.probe != protocol).endswith("outside scope")
+    detail = next(s.detail for s in skipped if s.probe != protocol)
+    assert detail.endswith("outside scope, URL host 127.0.2.9 is not the sender"), detail
+
+
+@pytest.mark.parametrize("protocol", ["wsd", "ssdp"])
+@pytest.mark.parametrize(("host", "contacted"), [("127.0.1.10", False), ("127.0.1.9", True)])
+def test_urls_in_answers_are_followed_only_on_their_sender(
+    protocol: str, host: str, contacted: bool
+) -> None:
+    """XAddrs / LOCATION naming another in-scope host's port (127.0.1.10:18081) get no
+    connection: a device speaks only for itself. Naming the sender's own port, they do."""
+    probe, name = CASES[protocol]
+    table = dict(BY_NAME[name].answers[protocol])
+    old = {"wsd": "http://{ip}/", "ssdp": "http://{ip}:49152/"}[protocol]
+    table["reply"] = table["reply"].replace(old, f"http://{host}:18081/")
+    _Counter.connections = 0
+
+    async def scan() -> DiscoveryResult:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(_Counter, host, 18081)
+        try:
+            return await _with_answerer(
+                "127.0.1.9",
+                PORTS[protocol][0],
+                lambda r: BUILDERS[protocol](table, "127.0.1.9", r) or b"",
+                lambda: probe.discover(lo_context(multicast=False, targets=("127.0.1.9",))),
+            )
+        finally:
+            server.close()
+
+    result = run(scan())
+    assert (_Counter.connections > 0) is contacted
+    details = [s.detail for s in result.statuses.values() if s.outcome is Outcome.SKIPPED]
+    wanted = f"URL host {host} is not the sender"
+    assert len([d for d in details if d.endswith(wanted)]) == (0 if contacted else 1), details
+    assert not [k for k in result.statuses if k.endswith("127.0.1.10")]
 
 
 def _http_answer(status: str, body: bytes) -> bytes:

@@ -47,15 +47,24 @@ def _values(result: DiscoveryResult, field: str, host: str) -> list[str]:
     return [o.value for o in result.observations if o.field == field and o.host == host]
 
 
-@pytest.mark.parametrize("multicast", [True, False], ids=["multicast", "directed"])
-def test_sadp_answer_is_read_and_matched_by_uuid(multicast: bool) -> None:
+def test_sadp_answer_is_read_and_matched_by_uuid() -> None:
     """The DS-2CD2385G1-I capture comes back with our Uuid, its model and its MAC."""
-    result = run(_ask(SadpProbe(), place("hik-ds2cd2385g1"), multicast=multicast, wide=multicast))
+    result = run(_ask(SadpProbe(), place("hik-ds2cd2385g1"), multicast=True, wide=True))
     (reply,) = _values(result, "sadp.reply", "127.0.1.1")
     assert parse_sadp(reply).model == "DS-2CD2385G1-I"
     assert parse_sadp(reply).ipv4 == "127.0.1.1"
     assert _values(result, "mac", "127.0.1.1") == ["58:50:ed:1f:e3:85"]
     assert result.statuses["*"].outcome is Outcome.OK
+
+
+def test_directed_sadp_without_multicast_joins_no_group() -> None:
+    """Without multicast the SADP socket joins no group (a join is an IGMP report), so a
+    device answering to 239.255.255.250 goes unheard, and the status says why."""
+    result = run(_ask(SadpProbe(), place("hik-ds2cd2385g1"), multicast=False, wide=False))
+    assert _values(result, "sadp.reply", "127.0.1.1") == []
+    status = result.statuses["*"]
+    assert status.outcome is Outcome.NO_ANSWER
+    assert status.detail.endswith("answers sent to 239.255.255.250 go unheard without multicast")
 
 
 @pytest.mark.parametrize("multicast", [True, False], ids=["multicast", "directed"])
@@ -179,7 +188,7 @@ def test_discover_all_merges_and_reports_every_probe() -> None:
             return await discover_all(lo_context(multicast=False, targets=targets))
 
     result = run(scan())
-    assert result.found_by("127.0.1.1") == ("sadp", "wsd")
+    assert result.found_by("127.0.1.1") == ("wsd",)  # SADP answers the group: not joined
     assert result.found_by("127.0.1.2") == ("dhip",)
     assert result.found_by("127.0.1.3") == ("ubnt",)
     assert result.found_by("127.0.1.4") == ("xm",)

@@ -8,6 +8,8 @@ of namespace ``hl-lan``:
     hl-u      every benign unicast persona, 198.18.0.101 and up    (tools/lan_lab.py)
     hl-h<N>   one hostile persona each, 198.18.0.(150+N)           (scanner.sim.hostile_lab)
     hl-out    the outsider, 198.18.0.250: outside the scan scope, where the attacks point
+    hl-victim the pivot's victim, 198.18.0.199: inside the scope, where the pivot persona's
+              LOCATION and XAddrs point (ports 6379 and 6380, which must see nothing)
 
 Every default route points at 198.18.0.254, which nobody owns.
 """
@@ -29,6 +31,7 @@ from tests.lan.harness import GATEWAY, SCANNER_IP, only_loopback, sh
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTSIDER = "198.18.0.250"
+VICTIM = "198.18.0.199"
 SCOPE = "198.18.0.1-200"
 
 
@@ -92,6 +95,7 @@ def build(multicast: list[str], unicast: list[str], hostile: list[str]) -> Hosti
         lan.hostile[name] = f"198.18.0.{150 + n}"
         placements[f"hl-h{n}"] = [lan.hostile[name]]
     placements["hl-out"] = [OUTSIDER]
+    placements["hl-victim"] = [VICTIM]
     lan.namespaces = ["hl-lan", *placements]
     _wire(placements)
     return lan
@@ -123,6 +127,7 @@ def _plans(lan: HostileLan) -> tuple[Path, Path]:
             for n, (name, address) in enumerate(lan.hostile.items(), start=1)
         ],
         "outsider": {"address": OUTSIDER, "netns": "hl-out", "capture": "lan0"},
+        "victim": {"address": VICTIM, "netns": "hl-victim", "capture": "lan0"},
         "report": str(lan.report_path),
     }
     paths = (lan.workdir / "benign.json", lan.workdir / "hostile.json")

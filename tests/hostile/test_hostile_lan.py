@@ -26,7 +26,7 @@ from scanner.sim.hostile import ESCAPE_SERVER, load_hostile_personas
 from scanner.sim.personas import load_personas
 from scanner.sim.responders import load_discovery_personas
 
-from .lan import OUTSIDER, SCOPE, HostileLan, running, stop
+from .lan import OUTSIDER, SCOPE, VICTIM, HostileLan, running, stop
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("CAMSCAN_HOSTILE") != "inside",
@@ -134,6 +134,20 @@ def test_nothing_is_sent_outside_the_scope(scanned: Scanned) -> None:
     assert answers["ssdp-location-outside"] and answers["wsd-xaddr-outside"]
     outside = scanned.devices[scanned.lan.hostile["http-redirect-outside"]]
     assert _observed(outside, "http.location") == [f"http://{OUTSIDER}/"]
+
+
+def test_a_device_url_never_aims_the_scan_at_another_host(scanned: Scanned) -> None:
+    """The pivot persona's LOCATION (port 6379, GET /evil?cmd=FLUSHALL) and XAddrs (port 6380,
+    /onvif/../../admin/reboot.cgi) name another host of the scope: that host's listeners and
+    the capture on its interface see nothing on those ports, and the statuses say why."""
+    victim = scanned.report["victim"]
+    assert victim["address"] == VICTIM and victim["capturing"] == "lan0"
+    assert victim["watched_ports"] == [6379, 6380]
+    assert victim["connections"] == [] and victim["packets"] == 0, victim
+    assert scanned.report["answers"]["ssdp-wsd-pivot"] >= 2
+    device = scanned.devices[scanned.lan.hostile["ssdp-wsd-pivot"]]
+    for probe in ("upnp", "onvif"):
+        assert device["probes"][probe].endswith(f"URL host {VICTIM} is not the sender")
 
 
 def test_every_benign_persona_is_still_identified(scanned: Scanned) -> None:

@@ -26,6 +26,8 @@ from scanner.sim.hostile_lab import HostileLab, Placement
 from scanner.unicast import UnicastOptions
 
 OUTSIDER = "127.77.1.250"
+VICTIM = "127.77.1.199"
+"""In the scope, with listeners on the ports the pivot persona names (PIVOT_PORTS)."""
 SCOPE = "127.77.1.1-200"
 TIMEOUT = 1.0
 DISCOVERY_WINDOW = 2.0
@@ -45,7 +47,7 @@ class Result:
 async def _scan(capture: str | None) -> Result:
     placed = [Placement(p, f"127.77.1.{10 + n}") for n, p in enumerate(load_hostile_personas())]
     devices: list[Device] = []
-    async with HostileLab(placed, outsider=OUTSIDER, capture=capture) as lab:
+    async with HostileLab(placed, outsider=OUTSIDER, capture=capture, victim=VICTIM) as lab:
         ports = (lab.http_port, hostile.ONVIF_PORT, hostile.UPNP_PORT)
         unicast = UnicastOptions(
             ports=ports, services={p: ["http"] for p in ports}, timeout=TIMEOUT
@@ -99,6 +101,18 @@ def test_the_outsider_is_never_contacted(result: Result) -> None:
     outsider = result.report["outsider"]
     assert isinstance(outsider, dict)
     assert outsider["connections"] == [] and outsider["packets"] == 0, outsider
+
+
+def test_a_device_url_never_aims_the_scan_at_another_host(result: Result) -> None:
+    """The pivot persona's LOCATION and XAddrs name ports 6379 and 6380 of another host in
+    the scope: that host gets no connection (nor packet, where the capture runs) there, and
+    the persona's statuses say why."""
+    victim = result.report["victim"]
+    assert isinstance(victim, dict) and victim["address"] == VICTIM
+    assert victim["connections"] == [] and victim["packets"] == 0, victim
+    device = result.devices.get(result.addresses["ssdp-wsd-pivot"])
+    for probe in ("upnp", "onvif"):
+        assert _status(device, probe).endswith(f"URL host {VICTIM} is not the sender")
 
 
 def test_slow_and_endless_answers_cost_one_deadline(result: Result) -> None:

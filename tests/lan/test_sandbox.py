@@ -77,3 +77,8 @@ def test_lan_inside_a_network_sandbox() -> None:
     report = Path(tempfile.mkdtemp(prefix="camscan-lan-report-")) / "report.json"
     env = {"CAMSCAN_LAN": "inside", "CAMSCAN_LAN_REPORT": str(report)}
     run_inside(ROOT / "tests" / "lan" / "test_lan.py", env, report)
+
+
+def test_no_multicast_holds_inside_a_network_sandbox() -> None:
+    """--no-multicast and -i send no IPv4 broadcast or multicast frame (test_leaks.py)."""
+    run_inside(ROOT / "tests" / "lan" / "test_leaks.py", {"CAMSCAN_LEAKS": "inside"})
