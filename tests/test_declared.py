@@ -98,9 +98,11 @@ def test_a_dahua_firmware_grammar_names_dahua_under_an_unknown_label() -> None:
 
 
 def test_an_unknown_self_declared_maker_is_taken_at_its_word_but_weakly() -> None:
-    """corpus/samples-cams.jsonl cm0042 (agsh/onvif mock of a 360 Vision camera)."""
-    verdict = _verdict(("onvif.device_information", _devinfo("360Vision", "PTZ", "1.0", "1")))
-    assert verdict.manufacturer == "360Vision"
+    """corpus/samples-cams.jsonl cm0064 (MKPaeg/onvif test/serverMockup): Manufacturer
+    'Ozray Co., Ltd.', a maker camscan's vocabulary does not know: shown without its legal
+    form, at low confidence."""
+    verdict = _verdict(("onvif.device_information", _devinfo("Ozray Co., Ltd.", "HK", "1.0", "1")))
+    assert verdict.manufacturer == "Ozray"
     assert verdict.confidence < 0.5
     assert "not in camscan's vocabulary" in " ".join(e.description for e in verdict.evidence)
 
