@@ -197,6 +197,8 @@ def test_json_document_validates_and_sorts_numerically() -> None:
         "by_brand": {"Hikvision": 1, "Lorex": 1},
         "covered": {},
         "possibly_covered": {},
+        "risks": {},
+        "possible_risks": {},
     }
     assert doc["scan"]["targets"] == ["198.18.0.0/24"]
     assert doc["scan"]["options"] == {"timeout": 1.0, "probes": ["http", "rtsp"]}

@@ -21,7 +21,9 @@ from scanner.recognize.vocabulary import Vocabulary, load_vocabulary, read_toml
 AssertValue = str | bool
 _FLAGS = {"i": re.IGNORECASE, "s": re.DOTALL, "m": re.MULTILINE}
 _VENDOR_FIELDS = ("manufacturer", "brand")
-_DATA_FILES = frozenset({"vocabulary.toml", "oem.toml", "ouis.toml", "compliance.toml"})
+_DATA_FILES = frozenset(
+    {"vocabulary.toml", "oem.toml", "ouis.toml", "compliance.toml", "advisories.toml"}
+)
 
 
 class FingerprintError(UsageError):
