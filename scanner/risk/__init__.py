@@ -20,7 +20,8 @@ from scanner.risk.exposure import Seen, exposures
 from scanner.risk.facts import firmware_seen
 
 __all__ = [
-    "AdvisoryData", "RiskSettings", "assess_risks", "load_advisories", "rank", "severity_of",
+    "FAIL_ON", "AdvisoryData", "RiskSettings", "assess_risks", "load_advisories", "rank",
+    "severity_of", "trips",
 ]
 
 DEFAULT_FIRMWARE_AGE = 5.0
@@ -29,6 +30,8 @@ STALE_DAYS = 180
 """Advisory data older than this draws a warning: newer advisories are missing from it."""
 
 _SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+FAIL_ON: tuple[str, ...] = ("kev", "high", "any")
+"""What ``--fail-on`` accepts: a known-exploited vulnerability, high or critical, anything."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,21 @@ def _vulnerability(found: Match, model: str, firmware_text: str | None) -> Risk:
         cvss=advisory.cvss,
         summary=advisory.summary,
     )
+
+
+def trips(risks: Sequence[Risk], fail_on: str | None) -> bool:
+    """True when an *affected* finding is of the kind ``--fail-on`` names (``possible`` ones
+    never trip it, as ``possible`` compliance flags never trip ``--policy``)."""
+    for risk in risks:
+        if fail_on is None or risk.status != "affected":
+            continue
+        if (
+            fail_on == "any"
+            or (fail_on == "kev" and risk.kev)
+            or (fail_on == "high" and risk.severity in ("high", "critical"))
+        ):
+            return True
+    return False
 
 
 def rank(risk: Risk) -> tuple[int, int, int, str]:

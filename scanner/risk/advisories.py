@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from scanner.errors import UsageError
-from scanner.recognize.vocabulary import Vocabulary, read_toml
-from scanner.risk.firmware import Firmware, compare, parse_firmware, same_line
+from scanner.risk.firmware import Firmware, compare, parse_firmware
+
+if TYPE_CHECKING:  # scanner.recognize imports this package: no import cycle at run time
+    from scanner.recognize.vocabulary import Vocabulary
 
 FILE = "advisories.toml"
 Status = Literal["affected", "possible"]
@@ -33,7 +36,9 @@ class Product:
     fixed: Firmware | None
     every: bool
     """Every firmware is affected (end of life, no fix)."""
-    line: int
+    series: re.Pattern[str] | None
+    """The firmware line the bounds belong to (matched at the start of the firmware text);
+    firmware of another line is outside this entry. None: every line."""
 
     def matches(self, model: str) -> bool:
         return any(pattern.fullmatch(model.strip()) for pattern in self.models)
@@ -44,8 +49,7 @@ class Product:
             return "possible", "its firmware was not seen"
         if self.every:
             return "affected", "every firmware of this line is affected (no fix published)"
-        bounds = [b for b in (self.first, self.last, self.fixed) if b is not None]
-        if self.line and not all(same_line(firmware, b, self.line) for b in bounds):
+        if self.series is not None and not self.series.match(firmware.text):
             return None  # another firmware line: this entry says nothing about it
         if self.first is not None:
             order = compare(firmware, self.first)
@@ -176,10 +180,13 @@ def _product(row: _Row) -> Product:
     first, last, fixed = row.firmware("first"), row.firmware("last"), row.firmware("fixed")
     if not every and last is None and fixed is None:
         raise row.fail("give 'last', 'fixed' or all = true")
-    line = row.table.get("line", 0)
-    if not isinstance(line, int) or isinstance(line, bool) or line < 0:
-        raise row.fail("'line' must be a whole number")
-    return Product(row.text("name"), tuple(patterns), first, last, fixed, every, line)
+    series = None
+    if "series" in row.table:
+        try:
+            series = re.compile(row.text("series"), re.IGNORECASE)
+        except re.error as exc:
+            raise row.fail(f"'series' is no regular expression: {exc}") from None
+    return Product(row.text("name"), tuple(patterns), first, last, fixed, every, series)
 
 
 def _advisory(row: _Row, vocabulary: Vocabulary | None) -> Advisory:
@@ -219,7 +226,11 @@ def load_advisories(root: Path, vocabulary: Vocabulary | None = None) -> Advisor
     path = root / FILE
     if not path.exists():
         return AdvisoryData.empty(path)
-    data = read_toml(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"camscan: cannot read {path}: {exc} (fix or restore the file)") from exc
     top = _Row(path, "top", data)
     advisories = []
     seen: set[str] = set()

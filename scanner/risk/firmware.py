@@ -137,12 +137,3 @@ def compare(device: Firmware, bound: Firmware) -> int | None:
     if device.build is None:
         return None
     return (device.build > bound.build) - (device.build < bound.build)
-
-
-def same_line(device: Firmware, bound: Firmware, width: int) -> bool:
-    """True when the first ``width`` components agree (Dahua numbers each firmware line
-    2.800, 2.420, 4.000 ... and an advisory names a fixed build per line)."""
-    if width <= 0:
-        return True
-    head = device.tokens[:width]
-    return len(head) == width and compare_tokens(head, bound.tokens[:width]) == 0
