@@ -101,15 +101,29 @@ def test_cve_2021_36260_corpus_g2_cameras_are_past_the_fix() -> None:
         ("IPC_G5_EN_STD_5.5.113_210317", "affected"),  # Watchful IP: most recent vulnerable G5
         ("V5.5.113 build 210317", "affected"),  # the same build as a device reports it
         ("V5.5.120 build 210520", "possible"),  # neighbour: after it, before the fix
-        ("V5.5.800 build 210628", None),  # Watchful IP: the patched build
+        ("V5.7.1 build 211009", None),  # the portal's first 'safe version' for G5
         ("V5.7.15 build 240201", None),  # s0181's real firmware
-        ("V5.7.15", "possible"),  # a version alone cannot be placed against a build date
+        ("V5.7.15", None),  # a later version than the fix: the build does not matter
+        ("V5.5.113", "possible"),  # the last vulnerable version: which build is unknown
+        ("V5.5.100", "affected"),  # neighbour: an earlier version, the build does not matter
     ],
 )
 def test_cve_2021_36260_g5_boundaries(firmware: str, expected: str | None) -> None:
-    """G5 platform (DS-2CD2xx6G2): vulnerable through IPC_G5_EN_STD_5.5.113_210317, fixed in
-    V5.5.800 build 210628 (the researcher's report linked from HSRC-202109-01)."""
+    """G5 platform (DS-2CD2xx6G2): vulnerable through IPC_G5_EN_STD_5.5.113_210317 (the
+    researcher's report linked from HSRC-202109-01); fixed in V5.7.1 build 211009."""
     assert _status("DS-2CD2386G2-IU", firmware, "CVE-2021-36260") == expected
+
+
+@pytest.mark.parametrize(
+    ("firmware", "expected"),
+    [
+        ("IPC_G3_EN_STD_5.5.160_210416", "affected"),  # Watchful IP: most recent vulnerable G3
+        ("V5.5.800 build 210628", None),  # Watchful IP: the patched G3 build
+    ],
+)
+def test_cve_2021_36260_g3_boundaries(firmware: str, expected: str | None) -> None:
+    """G3 platform (DS-2CD3xx6G2): the two builds the researcher's report names."""
+    assert _status("DS-2CD3356G2-IS", firmware, "CVE-2021-36260") == expected
 
 
 def test_cve_2021_33044_corpus_camera_without_build_date_is_possible() -> None:
