@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -62,9 +63,13 @@ def parse_firmware_age(text: str) -> float:
     return value
 
 
+QUIET_ENV = "CAMSCAN_NO_DATA_WARNING"
+"""Set to 1 to silence the staleness warning (a pipeline that treats stderr as failure)."""
+
+
 def stale_warning(data: AdvisoryData, today: dt.date | None = None) -> str | None:
     """One line when the advisory data is older than STALE_DAYS, else None."""
-    if not data.advisories:
+    if not data.advisories or os.environ.get(QUIET_ENV) == "1":
         return None
     age = data.age_days(today or dt.date.today())
     if age <= STALE_DAYS:
