@@ -21,8 +21,11 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 REPO = Path(__file__).resolve().parents[1]
-#: The shared labelled corpus and the project's own additions (corpus/samples-extra.jsonl).
-DEFAULT_SAMPLES = (REPO.parent / "shared/corpus/samples.jsonl", REPO / "corpus/samples-extra.jsonl")
+#: The shared labelled corpus and the project's own additions (every corpus/*.jsonl).
+DEFAULT_SAMPLES = (
+    REPO.parent / "shared/corpus/samples.jsonl",
+    *sorted(REPO.glob("corpus/*.jsonl")),
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,10 @@ class Sample:
     brand: str | None
     model: str | None
     is_camera: bool | None
+    source: str = ""
+    field: str | None = None
+    """The camscan field `raw` is a value of, for rows recorded that way (corpus/*.jsonl)."""
+    device_type: str | None = None
 
 
 Converter = Callable[[Sample], list[tuple[str, str]]]
@@ -275,6 +282,7 @@ def load_samples(*paths: Path) -> list[Sample]:
     for line in lines:
         if line.strip():
             r = json.loads(line)
+            r.setdefault("protocol", r.get("field") or "")
             raw = r["raw"] if isinstance(r["raw"], str) else json.dumps(r["raw"])
             samples.append(
                 Sample(
@@ -286,6 +294,9 @@ def load_samples(*paths: Path) -> list[Sample]:
                     r.get("brand"),
                     r.get("model"),
                     r.get("is_camera"),
+                    str(r.get("source") or ""),
+                    r.get("field"),
+                    r.get("device_type"),
                 )
             )
     return samples
@@ -293,6 +304,8 @@ def load_samples(*paths: Path) -> list[Sample]:
 
 def observations(sample: Sample) -> list[tuple[str, str]] | None:
     """The (field, value) pairs for a sample; None when camscan has no field for it yet."""
+    if sample.field:
+        return [(sample.field, sample.raw)] if sample.raw else []
     convert = CONVERTERS.get(sample.protocol)
     if convert is None:
         return None

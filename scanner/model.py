@@ -52,8 +52,27 @@ FIELDS: tuple[str, ...] = (
     "snmp.sysobjectid",
 )
 
-DeviceType = Literal["camera", "nvr", "dvr", "other"]
-DEVICE_TYPES: tuple[str, ...] = ("camera", "nvr", "dvr", "other")
+#: What a device states of itself, derived from the fields above (scanner/recognize/declared.py
+#: reads fingerprints/declared.toml); fingerprint files match them like any field, but probes
+#: never emit them.
+DECLARED_FIELDS: tuple[str, ...] = (
+    "declared.model",
+    "declared.firmware",
+    "declared.serial",
+    "declared.type",
+)
+
+DeviceType = Literal[
+    "camera", "nvr", "dvr", "printer", "nas", "router", "access-point", "switch", "firewall",
+    "tv", "media-player", "speaker", "iot", "voip-phone", "computer", "phone", "other",
+]
+#: Cameras and recorders first; the rest name what a LAN is mostly made of.
+DEVICE_TYPES: tuple[str, ...] = (
+    "camera", "nvr", "dvr", "printer", "nas", "router", "access-point", "switch", "firewall",
+    "tv", "media-player", "speaker", "iot", "voip-phone", "computer", "phone", "other",
+)
+#: The device types that are video surveillance equipment (is_camera true).
+CAMERA_TYPES: frozenset[str] = frozenset({"camera", "nvr", "dvr"})
 
 #: Fields a fingerprint may assert. ``generic`` marks software that appears on many makers'
 #: devices (Boa, GoAhead, lighttpd): recorded as evidence, but it names no maker.

@@ -15,6 +15,8 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping
 
+from scanner.model import DEVICE_TYPES
+
 Check = Callable[[object], str | None]
 
 MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
@@ -139,8 +141,8 @@ VERDICT = fields(
     {
         **dict.fromkeys(("manufacturer", "brand", "model", "firmware", "serial"), OPTIONAL_TEXT),
         "device_type": _is(
-            lambda v: v in ("camera", "nvr", "dvr", "other", None),
-            "camera, nvr, dvr, other or null",
+            lambda v: v is None or v in DEVICE_TYPES,
+            "one of " + ", ".join(DEVICE_TYPES) + " or null",
         ),
         "is_camera": _is(lambda v: v is None or isinstance(v, bool), "true, false or null"),
         "confidence": UNIT,

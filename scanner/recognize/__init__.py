@@ -6,8 +6,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from scanner.errors import DecodeError
 from scanner.model import Device, Evidence, Observation, ProbeStatus
-from scanner.parse.fields import derived
+from scanner.parse.fields import derived, parse_field
+from scanner.recognize import declared, orgs
 from scanner.recognize.classify import classify
 from scanner.recognize.compliance import RegulatoryList, assess, load_lists
 from scanner.recognize.fingerprints import Database, load_database
@@ -23,6 +25,8 @@ class Recognizer:
 
     database: Database
     lists: tuple[RegulatoryList, ...] = ()
+    sources: tuple[declared.Source, ...] = ()
+    """Where answers state the device's identity (fingerprints/declared.toml)."""
     risk: RiskSettings = field(default_factory=RiskSettings)
     """Advisory data and limits for the risk findings (scanner.risk)."""
 
@@ -30,21 +34,30 @@ class Recognizer:
     def load(cls, root: Path | None = None) -> Recognizer:
         database = load_database(root)
         advisories = load_advisories(database.root, database.vocabulary)
-        return cls(database, load_lists(database.root), RiskSettings(advisories))
+        return cls(
+            database,
+            load_lists(database.root),
+            declared.load_sources(database.root),
+            RiskSettings(advisories),
+        )
 
     def with_firmware_age(self, years: float) -> Recognizer:
         """The same recognizer with another ``--firmware-age`` limit."""
         return replace(self, risk=replace(self.risk, firmware_age=years))
 
     def expand(self, observations: Iterable[Observation]) -> list[Observation]:
-        """The observations plus those implied by structured ones (ProbeMatch -> scopes)."""
+        """The observations plus those implied by structured ones (ProbeMatch -> scopes) and
+        what each states of the device (declared.model, declared.firmware, ...)."""
         result: list[Observation] = []
         seen: set[tuple[str, str]] = set()
         for obs in observations:
-            for item in (obs, *self._derived(obs)):
-                if (item.field, item.value) not in seen:
-                    seen.add((item.field, item.value))
-                    result.append(item)
+            implied = self._derived(obs)
+            for item in (obs, *implied):
+                stated = declared.observations(item, _table(item), self.sources)
+                for one in (item, *stated):
+                    if (one.field, one.value) not in seen:
+                        seen.add((one.field, one.value))
+                        result.append(one)
         return result
 
     @staticmethod
@@ -53,6 +66,26 @@ class Recognizer:
             Observation(obs.host, obs.port, obs.probe, field, value)
             for field, value in derived(obs.field, obs.value)
         ]
+
+    def _vendor_evidence(self, obs: Observation, found: Sequence[Evidence]) -> list[Evidence]:
+        """What `obs` says its vendor is, unless a fingerprint already read the same name."""
+        vocabulary = self.database.vocabulary
+        named = {
+            vocabulary.canonical(str(v)) or str(v)
+            for e in found
+            for k, v in e.asserts.items()
+            if k in ("manufacturer", "brand")
+        }
+        root = self.database.root
+        stated = declared.vendor_evidence(
+            obs,
+            _table(obs),
+            self.sources,
+            vocabulary,
+            orgs.registry_cores(),
+            lambda mac: lookup(mac, vocabulary, root).vendor,
+        )
+        return [e for e in stated if e.asserts.get("brand") not in named]
 
     def device(
         self,
@@ -79,7 +112,9 @@ class Recognizer:
             if obs.field == "mac":
                 mac = mac or normalise_mac(obs.value)
                 continue
-            evidence.extend(self.database.match(obs))
+            matched = self.database.match(obs)
+            evidence.extend(matched)
+            evidence.extend(self._vendor_evidence(obs, matched))
         if mac is not None:
             mac_obs = next(o for o in expanded if o.field == "mac")
             info = lookup(mac, vocabulary, self.database.root)
@@ -102,3 +137,10 @@ class Recognizer:
                 first_hand=first_hand, https_ports=https_ports,
             ),
         )
+
+
+def _table(obs: Observation) -> dict[str, str] | None:
+    try:
+        return parse_field(obs.field, obs.value)
+    except DecodeError:
+        return None

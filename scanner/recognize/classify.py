@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from scanner.model import DEVICE_TYPES, DeviceType, Evidence, Verdict
+from scanner.model import CAMERA_TYPES, DEVICE_TYPES, DeviceType, Evidence, Verdict
 from scanner.recognize.vocabulary import Vocabulary
 
 #: Below this, a maker is not named at all (nothing but noise pointed at it).
@@ -36,17 +37,20 @@ def classify(
 ) -> Verdict:
     """The verdict for one device from everything that matched."""
     evidence = _dedupe(evidence)
-    votes = list(_maker_votes(evidence, vocabulary))
+    votes = list(
+        _maker_votes(evidence, vocabulary, _text(_best_value(evidence, "model", None, vocabulary)))
+    )
     scores = _scores(votes)
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     maker, score = ranked[0] if ranked else (None, 0.0)
     if score < MIN_SCORE:
         maker, score = None, 0.0
-    conflicts = tuple(m for m, s in ranked[1:] if s >= CONFLICT_SCORE)
-    rival = ranked[1][1] if len(ranked) > 1 else 0.0
+    rivals = _rivals(ranked[1:], votes, maker)
+    conflicts = tuple(m for m, s in rivals if s >= CONFLICT_SCORE)
+    rival = rivals[0][1] if rivals else 0.0
     confidence = round(max(0.0, score - 0.5 * rival), 3) if maker else 0.0
-    brand = _best_value(evidence, "brand", maker, vocabulary)
-    device_type = _device_type(evidence)
+    brand = _best_value(evidence, "brand", maker, vocabulary) or _stated_label(evidence)
+    device_type = _device_type(evidence) or _kind(vocabulary, brand, maker)
     verdict = Verdict(
         manufacturer=maker,
         brand=brand,
@@ -63,6 +67,35 @@ def classify(
     return _with_reason(verdict, votes)
 
 
+def _rivals(
+    others: Sequence[tuple[str, float]], votes: Sequence[_Vote], maker: str | None
+) -> list[tuple[str, float]]:
+    """Other makers that contradict `maker`.
+
+    A label the device states of itself is no contradiction of a platform that other evidence
+    names: that is what a relabel looks like (a TRENDnet camera on Hikvision firmware). A rival
+    counts only when something besides a stated label points at it, or when nothing but
+    labels points at `maker` either."""
+    direct = any(v.maker == maker and not _is_label(v) for v in votes)
+    if not direct:
+        return list(others)
+    return [(m, s) for m, s in others if any(v.maker == m and not _is_label(v) for v in votes)]
+
+
+def _is_label(vote: _Vote) -> bool:
+    return vote.via_brand and vote.evidence.fingerprint.startswith("declared.vendor/")
+
+
+def _stated_label(evidence: Sequence[Evidence]) -> str | None:
+    """The label the device states of itself, when no evidence agreeing with the maker names
+    one (the brand of a relabelled unit)."""
+    for item in evidence:  # strongest first
+        brand = item.asserts.get("brand")
+        if item.fingerprint.startswith("declared.vendor/") and isinstance(brand, str):
+            return brand
+    return None
+
+
 def _dedupe(evidence: Iterable[Evidence]) -> list[Evidence]:
     """Keep one piece of evidence per fingerprint (the same banner on two ports counts once)."""
     best: dict[str, Evidence] = {}
@@ -73,7 +106,9 @@ def _dedupe(evidence: Iterable[Evidence]) -> list[Evidence]:
     return sorted(best.values(), key=lambda e: (-e.weight, e.fingerprint))
 
 
-def _maker_votes(evidence: Iterable[Evidence], vocabulary: Vocabulary) -> Iterable[_Vote]:
+def _maker_votes(
+    evidence: Iterable[Evidence], vocabulary: Vocabulary, model: str | None
+) -> Iterable[_Vote]:
     for item in evidence:
         if item.asserts.get("generic") is True or item.weight <= 0:
             continue
@@ -85,9 +120,14 @@ def _maker_votes(evidence: Iterable[Evidence], vocabulary: Vocabulary) -> Iterab
         if not isinstance(brand, str):
             continue
         relation = vocabulary.maker_of(brand)
-        if relation is not None:
+        line_maker = vocabulary.line_maker(brand, model)
+        if line_maker is not None:  # the brand's makers differ by line; the model code decides
+            yield _Vote(line_maker, item.weight * 0.9, item, True)
+        elif relation is not None:
             yield _Vote(relation.manufacturer, item.weight * relation.weight, item, True)
-        elif vocabulary.canonical(brand):
+        elif vocabulary.canonical(brand) or item.fingerprint.startswith("declared.vendor/"):
+            # a label nobody relabels is its own maker; a self-declared name camscan does
+            # not know is taken at its word (its weight already says how far)
             yield _Vote(brand, item.weight * 0.8, item, True)
 
 
@@ -136,16 +176,25 @@ def _device_type(evidence: Sequence[Evidence]) -> DeviceType | None:
     return _as_device_type(best)
 
 
+def _kind(vocabulary: Vocabulary, *vendors: str | None) -> DeviceType | None:
+    """The one kind of device a vendor makes (vocabulary.toml `kind`), brand first."""
+    for vendor in vendors:
+        kind = vocabulary.kind_of(vendor) if vendor else None
+        if kind is not None:
+            return _as_device_type(kind)
+    return None
+
+
 def _as_device_type(value: str) -> DeviceType | None:
-    match value:
-        case "camera" | "nvr" | "dvr" | "other":
-            return value
+    for known in DEVICE_TYPES:
+        if value == known:
+            return cast(DeviceType, known)
     return None
 
 
 def _is_camera(evidence: Sequence[Evidence], device_type: DeviceType | None) -> bool | None:
     if device_type is not None:
-        return device_type != "other"
+        return device_type in CAMERA_TYPES
     tally = {True: 0.0, False: 0.0}
     for item in evidence:
         value = item.asserts.get("is_camera")
@@ -163,7 +212,7 @@ def _text(value: str | None) -> str | None:
 def _label(item: Evidence) -> str:
     """A short name for a piece of evidence in the reason line."""
     text = item.description.strip()
-    if text and len(text) <= 48:
+    if text and (len(text) <= 48 or item.fingerprint.startswith("declared.vendor/")):
         return text
     value = item.observation.value.replace("\n", " ").strip()
     value = value if len(value) <= 32 else value[:29] + "..."
@@ -205,6 +254,8 @@ def _maker_part(maker: str, votes: Sequence[_Vote]) -> str:
         return f"{maker} platform (" + ", ".join(_label(v.evidence) for v in direct[:3]) + ")"
     if labelled:
         names = ", ".join(_label(v.evidence) for v in labelled[:2])
+        if all(v.evidence.fingerprint.startswith("declared.vendor/") for v in labelled):
+            return f"{maker} by its own word ({names})"
         return f"made by {maker} (label {names})"
     return f"probably {maker}: only the MAC's OUI ({_label(votes[0].evidence)})"
 

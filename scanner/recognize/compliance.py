@@ -68,7 +68,9 @@ def assess(
     entity = vocabulary.group(maker)
     covering = [item for item in lists if entity in item.entities]
     if not covering:
-        return Compliance("not-covered", (), f"{maker} is on none of the lists camscan checks")
+        return _label_only(verdict, vocabulary, lists) or Compliance(
+            "not-covered", (), f"{maker} is on none of the lists camscan checks"
+        )
     support = _support(verdict, vocabulary)
     strong = [e for e, w in support if w >= STRONG]
     firm = bool(strong) or len({e.fingerprint for e, _ in support}) >= CORROBORATED
@@ -78,6 +80,32 @@ def assess(
     flags = tuple(ListFlag(item.id, item.name, state, entity, item.source) for item in covering)
     prefix = f"{entity} equipment" if firm else f"possibly {entity} equipment (weak evidence only)"
     return Compliance(state, flags, f"{prefix}: {basis}")
+
+
+def _label_only(
+    verdict: Verdict, vocabulary: Vocabulary, lists: Sequence[RegulatoryList]
+) -> Compliance | None:
+    """'possible' for a label whose product lines are built by listed makers (oem.toml
+    [[possible]]: Honeywell), when nothing but the label names the maker."""
+    label = verdict.brand or verdict.manufacturer
+    makers = vocabulary.possible.get(label or "", ())
+    if not makers or verdict.manufacturer != label or verdict.is_camera is False:
+        return None  # a Panasonic TV or a Honeywell thermostat is not video surveillance
+    entities = {vocabulary.group(m) for m in makers}
+    flags = tuple(
+        ListFlag(item.id, item.name, "possible", entity, item.source)
+        for item in lists
+        for entity in sorted(entities & set(item.entities))
+    )
+    if not flags:
+        return None
+    names = " and ".join(sorted(entities))
+    return Compliance(
+        "possible",
+        flags,
+        f"possibly {names} equipment: {label} sells lines built by {names} "
+        "(fingerprints/oem.toml) and only the label was seen",
+    )
 
 
 def _describe(item: Evidence) -> str:

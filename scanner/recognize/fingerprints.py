@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from scanner.errors import DecodeError, UsageError
-from scanner.model import ASSERTABLE, DEVICE_TYPES, FIELDS, Evidence, Observation
+from scanner.model import ASSERTABLE, DECLARED_FIELDS, DEVICE_TYPES, FIELDS, Evidence, Observation
 from scanner.parse.fields import parse_field
 from scanner.recognize.vocabulary import Vocabulary, load_vocabulary, read_toml
 
@@ -22,7 +22,15 @@ AssertValue = str | bool
 _FLAGS = {"i": re.IGNORECASE, "s": re.DOTALL, "m": re.MULTILINE}
 _VENDOR_FIELDS = ("manufacturer", "brand")
 _DATA_FILES = frozenset(
-    {"vocabulary.toml", "oem.toml", "ouis.toml", "compliance.toml", "advisories.toml"}
+    {
+        "vocabulary.toml",
+        "oem.toml",
+        "ouis.toml",
+        "compliance.toml",
+        "declared.toml",
+        "enterprises.toml",
+        "advisories.toml",
+    }
 )
 
 
@@ -145,7 +153,7 @@ def load_database(root: Path | None = None) -> Database:
 def _load_file(path: Path, vocabulary: Vocabulary) -> list[Fingerprint]:
     data = read_toml(path)
     field = data.get("field", path.stem)
-    if field not in FIELDS or field != path.stem:
+    if (field not in FIELDS and field not in DECLARED_FIELDS) or field != path.stem:
         raise FingerprintError(
             f"camscan: {path}: field '{field}' is not an observation field named like the file "
             "(see fingerprints/README.md)"

@@ -32,13 +32,16 @@ def _catalogue() -> tool.Catalogue:
 
 
 def test_parses_the_entries_of_vocabulary_makers() -> None:
-    """Entries of makers camscan names are kept (vendor spelled the vocabulary's way); a
-    firewall vendor camscan does not name is dropped."""
+    """Entries of makers camscan names are kept, the vendor spelled the vocabulary's way;
+    entries of vendors the vocabulary does not know are dropped."""
     catalogue = _catalogue()
     assert catalogue.version == "2025.08.25"
     vendors = {entry.cve: entry.vendor for entry in catalogue.entries}
     assert vendors["CVE-2021-36260"] == "Hikvision" and vendors["CVE-2020-5735"] == "Amcrest"
-    assert "CVE-2025-0108" not in vendors
+    vocabulary = load_vocabulary(default_root())
+    raw = json.loads(SHAPE.read_text(encoding="utf-8"))["vulnerabilities"]
+    known = {v["cveID"] for v in raw if vocabulary.canonical(v["vendorProject"]) is not None}
+    assert set(vendors) == known
 
 
 @pytest.mark.parametrize(
