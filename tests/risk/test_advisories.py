@@ -63,9 +63,18 @@ def test_cve_2017_7921_corpus_camera_on_the_first_affected_build() -> None:
 
 
 def test_cve_2017_7921_corpus_ptz_before_the_range() -> None:
-    """DS-2DF7286-A on V5.1.8 build 140616 (evercam issue 10) predates ICSA-17-124-01's first
-    affected DS-2DFx build, V5.2.0 build 140805: no finding."""
+    """DS-2DF7286-A on V5.1.8 build 140616 (evercam issue 10) and DS-2DF7276-AEL on V5.1.6
+    build 140401 (onvif-nvt fixture) predate ICSA-17-124-01's first affected DS-2DFx build,
+    V5.2.0 build 140805: no finding."""
     assert risk(corpus_devices()["s0254"], "CVE-2017-7921") is None
+    assert risk(corpus_devices()["cm0065"], "CVE-2017-7921") is None
+
+
+def test_cve_2017_7921_corpus_ptz_inside_the_range() -> None:
+    """DS-2DF7286-A on V5.3.0 build 150326 (evercam-server fixture) lies inside the DS-2DFx
+    range, V5.2.0 build 140805 to V5.4.5 build 160928: affected."""
+    found = risk(corpus_devices()["hd0016"], "CVE-2017-7921")
+    assert found is not None and found.status == "affected" and found.kev
 
 
 @pytest.mark.parametrize(

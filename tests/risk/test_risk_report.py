@@ -36,7 +36,7 @@ def test_report_lists_findings_kev_first() -> None:
     rows = re.findall(r"<tr[^>]*><td>([^<]+)</td><td>[^<]*</td><td><b>([^<]+)</b>", section)
     assert rows[0][1] == "CVE-2017-7921"
     assert "KEV 2026-03-05" in section and "CVE-2021-33044" in section
-    assert "<b>1</b> devices carry a known-exploited vulnerability" in section
+    assert "<b>2</b> devices carry a known-exploited vulnerability" in section
     assert not re.search(r"""\b(?:src|href)\s*=""", page)  # still points nowhere
 
 
@@ -50,7 +50,8 @@ def test_report_of_a_document_without_risks_says_so() -> None:
 
 
 def test_merge_counts_risks_in_its_summary() -> None:
-    """A merged document counts affected and possible findings like a scan's summary does."""
+    """A merged document counts affected and possible findings like a scan's summary does.
+    (s0254 and hd0016 are one camera, same serial, answering twice: merge keeps one.)"""
     merged = merge_documents([parse_document(_document(), "a.json")])
     assert merged["summary"]["risks"]["CVE-2017-7921"] == 1
     assert merged["summary"]["possible_risks"]["CVE-2021-33044"] == 1
