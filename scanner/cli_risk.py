@@ -155,6 +155,11 @@ def advisories(fmt: str, fingerprints: str | None) -> None:
     root = Path(fingerprints) if fingerprints else default_root()
     database = load_database(root)
     data = load_advisories(database.root, database.vocabulary)
+    if not data.path.exists():
+        raise UsageError(
+            f"camscan: no advisory data in '{database.root}' (add an advisories.toml there, "
+            "or leave out --fingerprints to use the data shipped with camscan)"
+        )
     warning = stale_warning(data)
     if warning:
         click.echo(warning, err=True)

@@ -97,6 +97,15 @@ def test_advisories_lists_the_data_with_its_date() -> None:
     assert all(cve in table.stdout for cve in cves)
 
 
+def test_advisories_without_data_is_one_line(tmp_path: Path) -> None:
+    """A --fingerprints directory without advisories.toml: exit 2, one line naming the fix."""
+    root = tmp_path / "fp"
+    shutil.copytree(default_root(), root, ignore=shutil.ignore_patterns("__*", "advisories.*"))
+    done = camscan("advisories", "--fingerprints", str(root))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "no advisory data" in done.stderr
+
+
 def test_stale_data_draws_one_warning_line(tmp_path: Path) -> None:
     """Data older than 180 days: one warning line on stderr, the command still works."""
     root = tmp_path / "fp"
