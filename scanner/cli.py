@@ -19,6 +19,12 @@ import click
 
 from scanner import __version__, limits
 from scanner.cli_passive import identify_pcap, pcap_option
+from scanner.cli_risk import (
+    fail_on_option,
+    firmware_age_option,
+    parse_firmware_age,
+    stale_warning,
+)
 from scanner.errors import UsageError
 from scanner.identify import read_observations
 from scanner.options import parse_ports, parse_timeout
@@ -161,6 +167,8 @@ def cli() -> None:
               help="Allow HTTP Basic (the password itself) when a device offers nothing "
                    "else, over HTTP or HTTPS; without it Basic is never sent.")
 @policy_option
+@fail_on_option
+@firmware_age_option
 @fingerprints_option
 def scan(
     targets: tuple[str, ...],
@@ -180,6 +188,8 @@ def scan(
     credentials_file: str | None,
     allow_basic_auth: bool,
     policies: tuple[str, ...],
+    fail_on: str | None,
+    firmware_age: str,
     fingerprints: str | None,
 ) -> int:
     """Scan TARGETs (IPv4 address, CIDR 192.168.1.0/24, or range 192.168.1.10-50).
@@ -199,7 +209,7 @@ def scan(
     elif interface is not None:
         interfaces.resolve(interface)  # an unknown -i is an error even with targets
     scope = parse_targets(texts, allow_public=allow_public, force=force)
-    recognizer = _recognizer(fingerprints)
+    recognizer = _recognizer(fingerprints, firmware_age)
     unicast = UnicastOptions(
         ports=port_list, timeout=window, rate=rate, per_host_rate=per_host_rate,
         max_hosts=max_hosts or limits.DEFAULT_MAX_HOSTS,
@@ -228,7 +238,7 @@ def scan(
         scope, tuple(texts), unicast, options, discovery, credentials=credentials
     )
     with (
-        _formatter(fmt, output, policies) as formatter,
+        _formatter(fmt, output, policies, fail_on) as formatter,
         progress(sys.stderr) as on_progress,
         pacing(Pacer(rate, per_host_rate)),
         _oui_table_read(recognizer, window / 2 if discovery else None),
@@ -271,6 +281,8 @@ def _oui_table_read(recognizer: Recognizer, delay: float | None) -> Iterator[Non
 @format_option
 @output_option
 @policy_option
+@fail_on_option
+@firmware_age_option
 @fingerprints_option
 def identify(
     source: str,
@@ -278,6 +290,8 @@ def identify(
     fmt: str | None,
     output: str | None,
     policies: tuple[str, ...],
+    fail_on: str | None,
+    firmware_age: str,
     fingerprints: str | None,
 ) -> int:
     """Identify devices from observations (JSON Lines) or a packet capture, offline.
@@ -286,12 +300,14 @@ def identify(
     optionally with "port". Fields are listed in fingerprints/README.md. With --pcap FILE,
     the observations come from a capture (pcap or pcapng) instead."""
     if pcap is not None:
-        return identify_pcap(pcap, fmt, output, policies, fingerprints)
+        return identify_pcap(
+            pcap, fmt, output, policies, fingerprints, fail_on=fail_on, firmware_age=firmware_age
+        )
     _format_name(fmt, output)  # a bad -f fails before any input is read
-    recognizer = _recognizer(fingerprints)
+    recognizer = _recognizer(fingerprints, firmware_age)
     with _open_input(source) as stream:
         data = read_observations(stream, source, lambda m: click.echo(m, err=True))
-    with _formatter(fmt, output, policies) as formatter:
+    with _formatter(fmt, output, policies, fail_on) as formatter:
         for host, observations in data.by_host.items():
             formatter.device(recognizer.device(host, observations, found_by=("identify",)))
         formatter.end(identify_info([source], len(recognizer.database)))
@@ -303,12 +319,16 @@ def identify(
 @output_option
 @timeout_option
 @policy_option
+@fail_on_option
+@firmware_age_option
 @fingerprints_option
 def demo(
     fmt: str | None,
     output: str | None,
     timeout: str,
     policies: tuple[str, ...],
+    fail_on: str | None,
+    firmware_age: str,
     fingerprints: str | None,
 ) -> int:
     """Start a simulated camera LAN on loopback (127.77.0.0/24), scan it, print the result.
@@ -317,8 +337,8 @@ def demo(
     from scanner.demo import run_demo
 
     window = parse_timeout(timeout)
-    recognizer = _recognizer(fingerprints)
-    with _formatter(fmt, output, policies) as formatter:
+    recognizer = _recognizer(fingerprints, firmware_age)
+    with _formatter(fmt, output, policies, fail_on) as formatter:
         run_demo(recognizer, formatter, window, lambda m: click.echo(m, err=True))
     return formatter.exit_code()
 
@@ -327,16 +347,24 @@ def _register_more_commands() -> None:
     """diff, merge, report (audit work on scan documents) and listen live in their own modules."""
     from scanner.cli_audit import AUDIT_COMMANDS
     from scanner.cli_passive import listen
+    from scanner.cli_risk import advisories
 
-    for command in (*AUDIT_COMMANDS, listen):
+    for command in (*AUDIT_COMMANDS, listen, advisories):
         cli.add_command(command)
 
 
 _register_more_commands()
 
 
-def _recognizer(fingerprints: str | None) -> Recognizer:
-    return Recognizer.load(Path(fingerprints) if fingerprints else None)
+def _recognizer(fingerprints: str | None, firmware_age: str | None = None) -> Recognizer:
+    """The fingerprints and advisory data; one warning line when the advisories are stale."""
+    age = parse_firmware_age(firmware_age) if firmware_age is not None else None
+    recognizer = Recognizer.load(Path(fingerprints) if fingerprints else None)
+    data = recognizer.risk.data
+    warning = stale_warning(data) if data is not None else None
+    if warning:
+        click.echo(warning, err=True)
+    return recognizer if age is None else recognizer.with_firmware_age(age)
 
 
 @contextlib.contextmanager
@@ -366,9 +394,12 @@ def _format_name(fmt: str | None, output: str | None) -> str:
 
 @contextlib.contextmanager
 def _formatter(
-    fmt: str | None, output: str | None, policies: tuple[str, ...] = ()
+    fmt: str | None, output: str | None, policies: tuple[str, ...] = (),
+    fail_on: str | None = None,
 ) -> Iterator[PolicyWatch]:
-    formatter = PolicyWatch(make_formatter(_format_name(fmt, output)), frozenset(policies))
+    formatter = PolicyWatch(
+        make_formatter(_format_name(fmt, output)), frozenset(policies), fail_on=fail_on
+    )
     if output is None:
         formatter.begin(sys.stdout)
         yield formatter

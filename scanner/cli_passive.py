@@ -102,10 +102,14 @@ def identify_pcap(
     output: str | None,
     policies: tuple[str, ...] = (),
     fingerprints: str | None = None,
+    *,
+    fail_on: str | None = None,
+    firmware_age: str | None = None,
 ) -> int:
     """``camscan identify --pcap FILE``: the scan document for what the capture holds.
 
-    Returns the exit status (0, or 3 when --policy finds a covered device); a missing or
+    Returns the exit status (0, 3 when --policy finds a covered device, 4 when --fail-on
+    finds an affected one); a missing or
     unreadable file, or one that is no capture, is a UsageError (status 2)."""
     from scanner import cli as main
     from scanner.passive.pcap import check_capture
@@ -113,8 +117,8 @@ def identify_pcap(
 
     main._format_name(fmt, output)
     check_capture(path)  # a bad file fails before -o is created
-    recognizer = main._recognizer(fingerprints)
-    with main._formatter(fmt, output, policies) as formatter:
+    recognizer = main._recognizer(fingerprints, firmware_age)
+    with main._formatter(fmt, output, policies, fail_on) as formatter:
         info = run_capture(path, recognizer, formatter.device, lambda m: click.echo(m, err=True))
         formatter.end(info)
     return formatter.exit_code()

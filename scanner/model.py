@@ -200,6 +200,33 @@ class Compliance:
 
 
 @dataclass(frozen=True, slots=True)
+class Risk:
+    """One thing wrong with a device, found from what the scan already saw (issue 13).
+
+    A vulnerability is a known flaw of the device's model and firmware (fingerprints/
+    advisories.toml); an exposure is a service open to anyone. camscan never tries either."""
+
+    id: str
+    """A CVE id ("CVE-2021-36260") or an exposure id ("rtsp-open", "telnet-open", ...)."""
+    kind: Literal["vulnerability", "exposure"]
+    status: Literal["affected", "possible"]
+    """affected: model and firmware (or the service) are known and inside the finding;
+    possible: the model matches but the firmware, or what the request carried, is unknown."""
+    severity: Literal["critical", "high", "medium", "low"]
+    """From the CVSS base score for a vulnerability (v3 bands); camscan's rating for an
+    exposure (README, "Risk findings")."""
+    basis: str
+    """One line: what the finding rests on, a person can check it."""
+    source: str
+    """The advisory URL, or the source of the fact an exposure rests on."""
+    kev: bool = False
+    """In CISA's Known Exploited Vulnerabilities catalogue."""
+    kev_added: str | None = None
+    cvss: float | None = None
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Device:
     """One device (one IP address), everything seen of it, and the verdict."""
 
@@ -212,6 +239,8 @@ class Device:
     """Probes that found this device (answered at all)."""
     open_ports: tuple[int, ...] = ()
     compliance: Compliance | None = None
+    risks: tuple[Risk, ...] = ()
+    """Vulnerabilities and exposures, most severe first (scanner.risk)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,9 +12,12 @@ from typing import TextIO
 
 from scanner.model import Device, ScanInfo
 from scanner.output import Formatter
+from scanner.risk import trips
 
 POLICIES: tuple[str, ...] = ("ndaa889", "fcc", "uk2022", "any")
 EXIT_POLICY = 3
+EXIT_RISK = 4
+"""--fail-on: a device is affected by a finding of the named kind (scanner.cli_risk)."""
 
 
 def violates(device: Device, policies: frozenset[str]) -> bool:
@@ -34,6 +37,9 @@ class PolicyWatch:
     inner: Formatter
     policies: frozenset[str]
     violations: list[str] = field(default_factory=list)
+    fail_on: str | None = None
+    """--fail-on kev|high|any (None: risk findings never change the exit status)."""
+    risky: list[str] = field(default_factory=list)
 
     def begin(self, stream: TextIO) -> None:
         self.inner.begin(stream)
@@ -41,10 +47,15 @@ class PolicyWatch:
     def device(self, device: Device) -> None:
         if violates(device, self.policies):
             self.violations.append(device.ip)
+        if trips(device.risks, self.fail_on):
+            self.risky.append(device.ip)
         self.inner.device(device)
 
     def end(self, info: ScanInfo) -> None:
         self.inner.end(info)
 
     def exit_code(self) -> int:
-        return EXIT_POLICY if self.violations else 0
+        """3 for a policy violation (it wins), else 4 for a --fail-on finding, else 0."""
+        if self.violations:
+            return EXIT_POLICY
+        return EXIT_RISK if self.risky else 0

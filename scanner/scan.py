@@ -21,6 +21,7 @@ from scanner.discovery.arp import read_neighbour_table
 from scanner.model import Device, Observation, ProbeStatus, ScanInfo
 from scanner.net import Net
 from scanner.probes.credentialed import with_credentials
+from scanner.probes.registry import probes_for
 from scanner.progress import ProgressSink
 from scanner.recognize import Recognizer
 from scanner.scope import Scope
@@ -56,6 +57,8 @@ class _Merger:
     on_device: DeviceSink
     discovery: DiscoveryContext | None
     found: DiscoveryResult | None = None
+    https_ports: frozenset[int] | None = None
+    """Ports the unicast scan looked for HTTPS on (for the http-only finding)."""
     waiting: list[HostReport] = field(default_factory=list)
     judged: set[str] = field(default_factory=set)
 
@@ -93,7 +96,8 @@ class _Merger:
         if self.discovery is not None and not any(o.field == "mac" for o in observations):
             observations.extend(o for o in read_neighbour_table(self.discovery) if o.host == ip)
         device = self.recognizer.device(
-            ip, observations, statuses, found_by, report.open_ports if report else ()
+            ip, observations, statuses, found_by, report.open_ports if report else (),
+            first_hand=True, https_ports=self.https_ports,
         )
         self.on_device(device)
 
@@ -106,7 +110,9 @@ async def run_scan(
 ) -> ScanInfo:
     """Discover and probe every address in scope; call on_device for each device found."""
     started = now()
-    merger = _Merger(recognizer, on_device, request.discovery)
+    merger = _Merger(
+        recognizer, on_device, request.discovery, https_ports=https_ports(request.unicast)
+    )
     options = dict(request.options)
 
     async def discover() -> None:
@@ -133,6 +139,14 @@ async def run_scan(
         camscan_version=__version__,
         fingerprints=len(recognizer.database),
         options=options,
+    )
+
+
+def https_ports(unicast: UnicastOptions) -> frozenset[int]:
+    """The ports of the sweep that get the HTTPS probe when open."""
+    return frozenset(
+        port for port in unicast.ports
+        if any(probe.name == "https" for probe in probes_for(port, unicast.services))
     )
 
 

@@ -197,6 +197,8 @@ def test_json_document_validates_and_sorts_numerically() -> None:
         "by_brand": {"Hikvision": 1, "Lorex": 1},
         "covered": {},
         "possibly_covered": {},
+        "risks": {},
+        "possible_risks": {},
     }
     assert doc["scan"]["targets"] == ["198.18.0.0/24"]
     assert doc["scan"]["options"] == {"timeout": 1.0, "probes": ["http", "rtsp"]}
@@ -313,7 +315,7 @@ def test_empty_scan(name: str) -> None:
     elif name == "csv":
         assert text.splitlines() == [
             "ip,mac,manufacturer,brand,model,firmware,device_type,is_camera,confidence,reason,"
-            "found_by,open_ports"
+            "found_by,open_ports,risks,kev,possible_risks,max_severity"
         ]
     else:
         assert "0 devices, 0 cameras" in text
@@ -372,6 +374,7 @@ def test_table_plain_on_non_tty(monkeypatch: pytest.MonkeyPatch) -> None:
         "Type",
         "Conf.",
         "Flag",
+        "Risk",
         "Reason",
     ]
     assert lines[-1] == "3 devices, 2 cameras; by maker: Dahua 1, Hikvision 1"

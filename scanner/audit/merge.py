@@ -181,6 +181,7 @@ def summarize_objects(devices: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The ``summary`` object of the contract, counted over device objects."""
     verdicts = [device["verdict"] for device in devices]
     flags = [flag for device in devices for flag in device["compliance"]["lists"]]
+    risks = [risk for device in devices for risk in device.get("risks") or []]
     return {
         "devices": len(devices),
         "cameras": sum(1 for v in verdicts if v["is_camera"] is True),
@@ -188,6 +189,8 @@ def summarize_objects(devices: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "by_brand": count_names(v["brand"] for v in verdicts),
         "covered": count_names(f["id"] for f in flags if f["status"] == "covered"),
         "possibly_covered": count_names(f["id"] for f in flags if f["status"] == "possible"),
+        "risks": count_names(r["id"] for r in risks if r["status"] == "affected"),
+        "possible_risks": count_names(r["id"] for r in risks if r["status"] == "possible"),
     }
 
 

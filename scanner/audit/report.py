@@ -26,6 +26,8 @@ from scanner.audit.report_compliance import (
     compliance_status,
 )
 from scanner.audit.report_parts import device_details, maker_chart, maker_counts
+from scanner.audit.report_risk import STYLE as RISK_STYLE
+from scanner.audit.report_risk import risk_section
 from scanner.output.contract import _count as count_names  # the summary's ordering rule
 from scanner.output.contract import ip_sort_key, unit
 
@@ -75,7 +77,7 @@ dl.kv{display:grid;grid-template-columns:max-content auto;gap:2px 10px;margin:4p
 dl.kv dt{font-weight:600}dl.kv dd{margin:0}dt.basis,dt.basis+dd{background:#fff6d6}
 ul.plain{margin:2px 0;padding-left:18px}
 .chart .bar-label{font-size:13px;fill:#1d232b}.chart .bar-count{font-size:12px;fill:#4a535d}
-"""
+""" + RISK_STYLE
 
 SCRIPT = """
 (function () {
@@ -234,6 +236,7 @@ def render_report(doc: ScanDocument) -> str:
         f"<title>camscan report: {esc(doc.label)}</title><style>{STYLE}</style></head>\n"
         f"<body><header><h1>camscan report</h1><p>{_scan_line(doc)}</p></header><main>\n"
         f"{summary}\n{compliance_section(ordered) if with_flags else ''}\n"
+        f"{risk_section(ordered)}\n"
         f'<section id="devices"><h2>Devices</h2>'
         '<p class="muted">Click a header to sort (with JavaScript); open "evidence" to see '
         "what each verdict rests on. Values are shown as the devices sent them.</p>"

@@ -171,6 +171,21 @@ COMPLIANCE = fields(
     }
 )
 
+RISK = fields(
+    {
+        "id": NAME,
+        "kind": _is(lambda v: v in ("vulnerability", "exposure"), "vulnerability or exposure"),
+        "status": _is(lambda v: v in ("affected", "possible"), "affected or possible"),
+        "severity": _is(
+            lambda v: v in ("critical", "high", "medium", "low"), "critical, high, medium or low"
+        ),
+        "kev": _is(lambda v: isinstance(v, bool), "true or false"),
+        "basis": TEXT,
+        "source": TEXT,
+    }
+)
+"""One risk finding (issue 13); the other keys (kev_added, cvss, summary) are informative."""
+
 SIGHTING = fields({"scan": TEXT, "ip": NAME, "started": TIME})
 
 DEVICE = fields(
@@ -186,8 +201,10 @@ DEVICE = fields(
         "open_ports": items(PORT),
         "compliance": COMPLIANCE,
         "seen_in": items(SIGHTING),
+        "risks": items(RISK),
     },
     # compliance is required since compliance flags came in; older documents have none.
-    optional=("compliance", "seen_in"),
+    optional=("compliance", "seen_in", "risks"),
 )
-"""A device object; ``compliance`` may be missing (older documents), ``seen_in`` is merge's."""
+"""A device object; ``compliance`` and ``risks`` may be missing (older documents), ``seen_in``
+is merge's."""

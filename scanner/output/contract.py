@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 from typing import Any
 
-from scanner.model import Compliance, Device, Evidence, Observation, ScanInfo, Verdict
+from scanner.model import Compliance, Device, Evidence, Observation, Risk, ScanInfo, Verdict
 from scanner.output.sanitize import json_line_safe
 
 SCHEMA = "camscan/1"
@@ -91,6 +91,22 @@ def _compliance(compliance: Compliance | None) -> dict[str, Any]:
     }
 
 
+def risk_to_dict(risk: Risk) -> dict[str, Any]:
+    """One finding of the device's ``risks`` list (issue 13)."""
+    return {
+        "id": risk.id,
+        "kind": risk.kind,
+        "status": risk.status,
+        "severity": risk.severity,
+        "kev": risk.kev,
+        "kev_added": risk.kev_added,
+        "cvss": risk.cvss,
+        "basis": risk.basis,
+        "summary": risk.summary,
+        "source": risk.source,
+    }
+
+
 def device_to_dict(device: Device) -> dict[str, Any]:
     """The device object of the contract (one line of ``jsonl``, one item of ``devices``)."""
     return {
@@ -102,6 +118,7 @@ def device_to_dict(device: Device) -> dict[str, Any]:
         "probes": {status.probe: status.label() for status in device.probes},
         "found_by": list(device.found_by),
         "open_ports": list(device.open_ports),
+        "risks": [risk_to_dict(risk) for risk in device.risks],
     }
 
 
@@ -156,6 +173,12 @@ def summarize(devices: Sequence[Device]) -> dict[str, Any]:
             for device in devices
             for flag in (device.compliance.flags if device.compliance else ())
             if flag.status == "possible"
+        ),
+        "risks": _count(
+            risk.id for device in devices for risk in device.risks if risk.status == "affected"
+        ),
+        "possible_risks": _count(
+            risk.id for device in devices for risk in device.risks if risk.status == "possible"
         ),
     }
 

@@ -29,6 +29,10 @@ COLUMNS: tuple[str, ...] = (
     "reason",
     "found_by",
     "open_ports",
+    "risks",
+    "kev",
+    "possible_risks",
+    "max_severity",
 )
 
 CELL_MAX = 1024
@@ -41,6 +45,15 @@ def _text(value: str | None) -> str:
 
 def _bool(value: bool | None) -> str:
     return "" if value is None else str(value).lower()
+
+
+_SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def _max_severity(device: Device) -> str:
+    """The most severe affected finding's severity, '' when none."""
+    found = {r.severity for r in device.risks if r.status == "affected"}
+    return next((level for level in _SEVERITIES if level in found), "")
 
 
 def row(device: Device) -> list[str]:
@@ -59,6 +72,10 @@ def row(device: Device) -> list[str]:
         verdict.reason,
         ";".join(device.found_by),
         ";".join(str(port) for port in device.open_ports),
+        ";".join(r.id for r in device.risks if r.status == "affected"),
+        ";".join(r.id for r in device.risks if r.status == "affected" and r.kev),
+        ";".join(r.id for r in device.risks if r.status == "possible"),
+        _max_severity(device),
     ]
     return [neutralise_formula(clean(cell, CELL_MAX)) for cell in raw]
 

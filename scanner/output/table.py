@@ -38,6 +38,7 @@ HEADERS: tuple[str, ...] = (
     "Type",
     "Conf.",
     "Flag",
+    "Risk",
     "Reason",
 )
 
@@ -77,6 +78,21 @@ def _flag(device: Device) -> Text:
     return Text("-")
 
 
+def risk_cell(device: Device) -> Text:
+    """The findings in brief, most serious first: affected ids (KEV marked), then possible
+    ones with '?'. Red when a KEV vulnerability is affected, yellow for any other."""
+    parts = [
+        f"{risk.id}{' KEV' if risk.kev else ''}{'' if risk.status == 'affected' else '?'}"
+        for risk in device.risks
+    ]
+    if not parts:
+        return Text("-")
+    text = clean(", ".join(parts), CELL_MAX)
+    kev = any(r.kev and r.status == "affected" for r in device.risks)
+    affected = any(r.status == "affected" for r in device.risks)
+    return Text(text, style="bold red" if kev else "yellow" if affected else "dim")
+
+
 def _row(device: Device) -> dict[str, Text]:
     verdict = device.verdict
     return {
@@ -88,6 +104,7 @@ def _row(device: Device) -> dict[str, Text]:
         "Type": _cell(_kind(verdict)),
         "Conf.": _confidence(verdict.confidence),
         "Flag": _flag(device),
+        "Risk": risk_cell(device),
         "Reason": _cell(_reason(verdict)),
     }
 
@@ -109,6 +126,10 @@ def summary_line(devices: list[Device]) -> str:
         line += f"; covered by NDAA/FCC/UK lists: {covered}" + (
             f" (+{possible} possibly)" if possible else ""
         )
+    kev = sum(1 for d in devices if any(r.kev and r.status == "affected" for r in d.risks))
+    risky = sum(1 for d in devices if any(r.status == "affected" for r in d.risks))
+    if risky:
+        line += f"; at risk: {risky}" + (f" ({kev} with a known-exploited flaw)" if kev else "")
     return line
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scanner.errors import DecodeError
@@ -14,6 +14,7 @@ from scanner.recognize.classify import classify
 from scanner.recognize.compliance import RegulatoryList, assess, load_lists
 from scanner.recognize.fingerprints import Database, load_database
 from scanner.recognize.oui import lookup, normalise_mac, oui_evidence
+from scanner.risk import RiskSettings, assess_risks, load_advisories
 
 __all__ = ["Database", "Recognizer", "load_database"]
 
@@ -26,11 +27,23 @@ class Recognizer:
     lists: tuple[RegulatoryList, ...] = ()
     sources: tuple[declared.Source, ...] = ()
     """Where answers state the device's identity (fingerprints/declared.toml)."""
+    risk: RiskSettings = field(default_factory=RiskSettings)
+    """Advisory data and limits for the risk findings (scanner.risk)."""
 
     @classmethod
     def load(cls, root: Path | None = None) -> Recognizer:
         database = load_database(root)
-        return cls(database, load_lists(database.root), declared.load_sources(database.root))
+        advisories = load_advisories(database.root, database.vocabulary)
+        return cls(
+            database,
+            load_lists(database.root),
+            declared.load_sources(database.root),
+            RiskSettings(advisories),
+        )
+
+    def with_firmware_age(self, years: float) -> Recognizer:
+        """The same recognizer with another ``--firmware-age`` limit."""
+        return replace(self, risk=replace(self.risk, firmware_age=years))
 
     def expand(self, observations: Iterable[Observation]) -> list[Observation]:
         """The observations plus those implied by structured ones (ProbeMatch -> scopes) and
@@ -81,8 +94,15 @@ class Recognizer:
         probes: Sequence[ProbeStatus] = (),
         found_by: Sequence[str] = (),
         open_ports: Sequence[int] = (),
+        *,
+        first_hand: bool = False,
+        https_ports: frozenset[int] | None = None,
     ) -> Device:
-        """Judge one host from everything seen of it."""
+        """Judge one host from everything seen of it.
+
+        ``first_hand``: the observations are answers to camscan's own requests (a scan), which
+        never carry a login; ``https_ports``: the ports that scan looked for HTTPS on. Both only
+        sharpen risk findings (an SDP seen in a capture may have followed someone's login)."""
         expanded = self.expand(observations)
         evidence: list[Evidence] = []
         mac: str | None = None
@@ -112,6 +132,10 @@ class Recognizer:
             found_by=tuple(dict.fromkeys(found_by)),
             open_ports=tuple(sorted(set(open_ports))),
             compliance=assess(verdict, vocabulary, self.lists),
+            risks=assess_risks(
+                ip, verdict, observations, probes, open_ports, self.risk,
+                first_hand=first_hand, https_ports=https_ports,
+            ),
         )
 
 

@@ -29,6 +29,7 @@ _DATA_FILES = frozenset(
         "compliance.toml",
         "declared.toml",
         "enterprises.toml",
+        "advisories.toml",
     }
 )
 
