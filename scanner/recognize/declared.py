@@ -24,36 +24,17 @@ from scanner.recognize.vocabulary import Vocabulary, read_toml
 
 OuiVendor = Callable[[str], str | None]
 ROLES = ("vendor", "model", "firmware", "serial", "type")
-READS = (
-    "value",
-    "url",
-    "tokens",
-    "lead",
-    "mention",
-    "rdn-O",
-    "rdn-CN",
-    "instance",
-    "service",
-    "sdp-session",
-    "enterprise",
-    "realm-mac",
-    "realm",
-)
+#: Reads of a vendor key: a name there counts even when only the IEEE registry, or nobody,
+#: knows it.
+_VENDOR_KEY_READS = ("value", "url")
 #: Reads whose vendor counts only when the vocabulary knows the name (free text).
 _FREE_TEXT = frozenset(
-    {
-        "tokens",
-        "lead",
-        "mention",
-        "rdn-O",
-        "rdn-CN",
-        "instance",
-        "sdp-session",
-        "enterprise",
-        "realm-mac",
-        "realm",
-    }
-)
+    (
+        "tokens", "lead", "mention", "rdn-O", "rdn-CN", "instance", "sdp-session",
+        "enterprise", "realm-mac", "realm",
+    )
+)  # fmt: skip
+READS = (*_VENDOR_KEY_READS, *sorted(_FREE_TEXT), "service")
 #: Reads whose text is searched for a vendor named anywhere in it, not only at its start.
 _ANYWHERE = frozenset({"mention", "sdp-session", "realm"})
 #: Longest free text searched for a vendor named anywhere in it.
