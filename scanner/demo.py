@@ -43,7 +43,7 @@ def place(lab: Lab, personas: tuple[DiscoveryPersona, ...]) -> list[tuple[Discov
     return placed
 
 
-async def _demo(
+async def scan_demo(
     recognizer: Recognizer, formatter: Formatter, timeout: float, say: Callable[[str], None]
 ) -> None:
     async with Lab() as lab:
@@ -73,4 +73,4 @@ async def _demo(
 def run_demo(
     recognizer: Recognizer, formatter: Formatter, timeout: float, say: Callable[[str], None]
 ) -> None:
-    asyncio.run(_demo(recognizer, formatter, timeout, say))
+    asyncio.run(scan_demo(recognizer, formatter, timeout, say))

@@ -25,7 +25,7 @@ _HINT = "try 192.168.1.0/24 or 192.168.1.10-50"
 #: IANA IPv4 special-purpose blocks that are not globally reachable (RFC 6890 and its
 #: registry, "Globally Reachable = False"): scanning these needs no --allow-public.
 #: 0.0.0.0/8 and 224.0.0.0/3 are not here: they are not host addresses at all (_NOT_HOSTS).
-_LOCAL_BLOCKS: tuple[ipaddress.IPv4Network, ...] = tuple(
+LOCAL_BLOCKS: tuple[ipaddress.IPv4Network, ...] = tuple(
     ipaddress.IPv4Network(n)
     for n in (
         "10.0.0.0/8",
@@ -173,7 +173,7 @@ def _is_local(first: int, last: int) -> bool:
     """True if the whole interval lies inside one non-global block (they never touch)."""
     return any(
         int(block.network_address) <= first and last <= int(block.broadcast_address)
-        for block in _LOCAL_BLOCKS
+        for block in LOCAL_BLOCKS
     )
 
 

@@ -9,7 +9,7 @@ from io import StringIO
 import jsonschema
 import pytest
 
-from scanner.demo import _demo, place
+from scanner.demo import place, scan_demo
 from scanner.model import Device, ScanInfo
 from scanner.output import load_schema, make_formatter
 from scanner.recognize import Recognizer
@@ -41,7 +41,7 @@ class _Keep:
 def scanned() -> tuple[Lab, dict[str, Device], str]:
     """The demo exactly as `camscan demo` runs it (unicast personas + directed discovery)."""
     keep = _Keep()
-    asyncio.run(_demo(Recognizer.load(), keep, 1.0, lambda _: None))
+    asyncio.run(scan_demo(Recognizer.load(), keep, 1.0, lambda _: None))
     return Lab(), {d.ip: d for d in keep.devices}, keep.out.getvalue()
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from scanner import limits
 from scanner.errors import UsageError
-from scanner.scope import _LOCAL_BLOCKS, parse_targets
+from scanner.scope import LOCAL_BLOCKS, parse_targets
 
 GOOD = [
     ("198.18.0.7", 1, "198.18.0.7", "198.18.0.7"),
@@ -129,13 +129,13 @@ def test_contains_is_total() -> None:
 
 def test_local_blocks_agree_with_ipaddress() -> None:
     """Our non-public table matches ipaddress.is_global at every block's edges."""
-    for block in _LOCAL_BLOCKS:
+    for block in LOCAL_BLOCKS:
         if block == ipaddress.IPv4Network("192.0.0.0/24"):
             continue  # Python versions disagree inside it (IANA: not globally reachable)
         assert not block.network_address.is_global
         assert not block.broadcast_address.is_global
         for outside in (block.network_address - 1, block.broadcast_address + 1):
-            if not any(outside in other for other in _LOCAL_BLOCKS):
+            if not any(outside in other for other in LOCAL_BLOCKS):
                 assert outside.is_global or outside.is_multicast, outside
 
 

@@ -17,8 +17,10 @@ from rich.text import Text
 from scanner.audit.diff import Diff
 from scanner.audit.document import DeviceRecord, ScanDocument
 from scanner.output.sanitize import clean, write_text
-from scanner.output.table import CELL_MAX
-from scanner.output.table import _console as console_for  # the one console setup
+from scanner.output.table import (
+    CELL_MAX,
+    console_for,  # the one console setup
+)
 
 
 def _cell(value: Any) -> Text:

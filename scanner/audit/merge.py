@@ -27,8 +27,11 @@ from typing import Any
 
 from scanner import __version__
 from scanner.audit.document import DeviceRecord, ScanDocument
-from scanner.output.contract import SCHEMA, ip_sort_key
-from scanner.output.contract import _count as count_names  # the summary's ordering rule
+from scanner.output.contract import (
+    SCHEMA,
+    count_names,  # the summary's ordering rule
+    ip_sort_key,
+)
 
 NOT_ASSESSED: dict[str, Any] = {
     "status": "unknown",

@@ -28,8 +28,11 @@ from scanner.audit.report_compliance import (
 from scanner.audit.report_parts import device_details, maker_chart, maker_counts
 from scanner.audit.report_risk import STYLE as RISK_STYLE
 from scanner.audit.report_risk import risk_section
-from scanner.output.contract import _count as count_names  # the summary's ordering rule
-from scanner.output.contract import ip_sort_key, unit
+from scanner.output.contract import (
+    count_names,  # the summary's ordering rule
+    ip_sort_key,
+    unit,
+)
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("ip", "IP"),

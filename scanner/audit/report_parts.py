@@ -10,7 +10,7 @@ from typing import Any
 
 from scanner.audit.html_text import VALUE_SHOWN_MAX, esc, esc_block, render_value
 from scanner.audit.report_compliance import compliance_block
-from scanner.output.contract import _count as count_names  # the summary's ordering rule
+from scanner.output.contract import count_names  # the summary's ordering rule
 
 PALETTE = ("#2f6fb3", "#d9822b", "#3a9b5c", "#b5434a", "#7b5ea7", "#8a6d3b", "#c45fa0", "#4d8f99")
 UNKNOWN_COLOUR = "#9aa0a6"

@@ -148,7 +148,7 @@ def _plain(value: object) -> object:
     return value
 
 
-def _count(names: Iterable[str | None]) -> dict[str, int]:
+def count_names(names: Iterable[str | None]) -> dict[str, int]:
     """Occurrences of each known name, most common first (ties by name); None is not counted."""
     counts = Counter(name for name in names if name is not None)
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
@@ -160,24 +160,24 @@ def summarize(devices: Sequence[Device]) -> dict[str, Any]:
     return {
         "devices": len(devices),
         "cameras": sum(1 for device in devices if device.verdict.is_camera is True),
-        "by_manufacturer": _count(device.verdict.manufacturer for device in devices),
-        "by_brand": _count(device.verdict.brand for device in devices),
-        "covered": _count(
+        "by_manufacturer": count_names(device.verdict.manufacturer for device in devices),
+        "by_brand": count_names(device.verdict.brand for device in devices),
+        "covered": count_names(
             flag.list_id
             for device in devices
             for flag in (device.compliance.flags if device.compliance else ())
             if flag.status == "covered"
         ),
-        "possibly_covered": _count(
+        "possibly_covered": count_names(
             flag.list_id
             for device in devices
             for flag in (device.compliance.flags if device.compliance else ())
             if flag.status == "possible"
         ),
-        "risks": _count(
+        "risks": count_names(
             risk.id for device in devices for risk in device.risks if risk.status == "affected"
         ),
-        "possible_risks": _count(
+        "possible_risks": count_names(
             risk.id for device in devices for risk in device.risks if risk.status == "possible"
         ),
     }

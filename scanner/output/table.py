@@ -140,7 +140,7 @@ def _is_tty(stream: TextIO) -> bool:
         return False
 
 
-def _console(stream: TextIO) -> Console:
+def console_for(stream: TextIO) -> Console:
     tty = _is_tty(stream)
     return Console(
         file=stream,
@@ -188,7 +188,7 @@ class TableFormatter(StreamFormatter):
     def end(self, info: ScanInfo) -> None:
         stream = self._out()
         devices = sorted_devices(self._devices)
-        console = _console(stream)
+        console = console_for(stream)
         # Rendered to a string first, then written with the encoding fallback: a terminal
         # whose encoding cannot show a character gets a replacement, not a traceback.
         with console.capture() as capture:

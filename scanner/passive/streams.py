@@ -36,8 +36,8 @@ from scanner.passive.heard import Heard
 from scanner.passive.tls_stream import looks_like_server_hello, server_handshake
 from scanner.probes.banner import banner_text
 from scanner.probes.base import ProbeFailed, Recorder
-from scanner.probes.http import Response, _record_page, read_response
-from scanner.probes.rtsp import _record as _record_rtsp
+from scanner.probes.http import Response, read_response, record_page
+from scanner.probes.rtsp import record_answer as record_rtsp
 from scanner.probes.tls import record_certificate
 
 FLOWS_MAX = 4096
@@ -203,7 +203,7 @@ async def _answers(
         if protocol == "rtsp":
             rec = Recorder(key[0], key[1], "rtsp")
             for answer in answers:
-                _record_rtsp(rec, answer)
+                record_rtsp(rec, answer)
             if answers:
                 _store(heard, rec)
             continue
@@ -279,7 +279,7 @@ def _record_http(recorders: dict[str, Recorder], page: Response, target: str | N
         return
     if path != "/":
         page = Response(page.head, b"", Outcome.OK)
-    _record_page(rec, page)
+    record_page(rec, page)
 
 
 def _parses(parser: Callable[[str], object], text: str) -> bool:

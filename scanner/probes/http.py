@@ -267,7 +267,7 @@ class HttpProbe:
             page = await self.fetch(ctx, host, port, "/", limits.HTTP_BODY_MAX, rec)
         except ProbeFailed as failed:
             return rec.result(failed.outcome, failed.detail)
-        _record_page(rec, page)
+        record_page(rec, page)
         if page.outcome is not Outcome.TIMEOUT:  # a stalling server gets no second request
             await self._favicon(ctx, rec, host, port)
         return rec.result(page.outcome, page.detail)
@@ -281,7 +281,7 @@ class HttpProbe:
             rec.add("http.favicon_md5", hashlib.md5(icon.body, usedforsecurity=False).hexdigest())
 
 
-def _record_page(rec: Recorder, page: Response) -> None:
+def record_page(rec: Recorder, page: Response) -> None:
     head = page.head
     rec.add("http.server", head.get("server"), limits.HEADER_VALUE_MAX)
     for challenge in head.get_all("www-authenticate"):

@@ -112,7 +112,7 @@ class RtspProbe:
                     if _worth_retrying(failed):
                         continue  # a device that hangs up on OPTIONS may still DESCRIBE
                     break
-                _record(rec, answer)
+                record_answer(rec, answer)
                 answered.append(answer)
                 if answer.outcome is not Outcome.OK:
                     break  # a cut or stalled answer: do not ask a stalling device again
@@ -133,7 +133,7 @@ def _status(
     return rec.result(last.outcome, "; ".join(notes))
 
 
-def _record(rec: Recorder, answer: Response) -> None:
+def record_answer(rec: Recorder, answer: Response) -> None:
     head = answer.head
     rec.add("rtsp.server", head.get("server"), limits.HEADER_VALUE_MAX)
     for challenge in head.get_all("www-authenticate"):

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import scanner.recognize as recognize_module
-from scanner.demo import _demo
+from scanner.demo import scan_demo
 from scanner.discovery import udp
 from scanner.model import Device, ScanInfo
 from scanner.net import Connection, Net
@@ -74,7 +74,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sent]:
 
 def _demo_scan(recognizer: Recognizer) -> list[Device]:
     keep = _Keep()
-    asyncio.run(_demo(recognizer, keep, 2.0, lambda _: None))
+    asyncio.run(scan_demo(recognizer, keep, 2.0, lambda _: None))
     return keep.devices
 
 
