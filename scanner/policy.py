@@ -17,7 +17,7 @@ from scanner.risk import trips
 POLICIES: tuple[str, ...] = ("ndaa889", "fcc", "uk2022", "any")
 EXIT_POLICY = 3
 EXIT_RISK = 4
-"""--fail-on: a device is affected by a finding of the named kind (scanner.cli_risk)."""
+"""--fail-on: a device is affected by a finding of the named kind (scanner.cli.options)."""
 
 
 def violates(device: Device, policies: frozenset[str]) -> bool:

@@ -9,7 +9,7 @@ from io import StringIO
 import jsonschema
 import pytest
 
-from scanner.demo import place, scan_demo
+from scanner.cli.demo import place, scan_demo
 from scanner.model import Device, ScanInfo
 from scanner.output import load_schema, make_formatter
 from scanner.recognize import Recognizer

@@ -9,8 +9,11 @@ locally administered MAC names nobody.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +107,23 @@ def oui_evidence(
         OUI_WEIGHT,
         f"MAC OUI registered to {info.registrant or info.vendor}",
     )
+
+
+@contextlib.contextmanager
+def read_in_background(vocabulary: Vocabulary, root: Path, delay: float | None) -> Iterator[None]:
+    """Read the OUI registry in a thread, ``delay`` seconds into the scan (None: never).
+
+    Discovery attaches MACs, and the first one looked up loads Wireshark's 3 MB table: 0.6 s
+    of Python that would otherwise follow the answer window. Halfway through the window the
+    requests are out (the ARP sweep's too: a thread that competes for the interpreter lock
+    would slow its sending) and the scan only waits, so the table is read then instead."""
+    if delay is None:
+        yield
+        return
+    reader = threading.Timer(delay, lookup, args=("00:00:00:00:00:00", vocabulary, root))
+    reader.daemon = True
+    reader.start()
+    try:
+        yield
+    finally:
+        reader.cancel()  # only if it has not started: a read under way finishes

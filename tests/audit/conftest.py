@@ -8,7 +8,7 @@ from unittest import mock
 import pytest
 
 from scanner.cli import cli, main
-from scanner.cli_audit import AUDIT_COMMANDS
+from scanner.cli.audit import AUDIT_COMMANDS
 
 from .helpers import Run
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from scanner.cli_passive import DURATION_MAX, listen, parse_duration
+from scanner.cli.listen import listen
+from scanner.cli.options import DURATION_MAX, parse_duration
 from scanner.errors import UsageError
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from scanner.cli_passive import listen
+from scanner.cli.listen import listen
 from scanner.model import Device
 from scanner.passive.listen import ListenPlan
 from scanner.passive.session import run_listen
@@ -96,7 +96,7 @@ def test_without_raw_sockets_only_the_kernels_igmp_leaves(
     """Without CAP_NET_RAW: group sockets hear the multicast personas, ARP and DHCP are
     skipped, and the only frames the scanner sends are the kernel's IGMP reports."""
     script = (
-        "import sys; from scanner.cli_passive import listen; "
+        "import sys; from scanner.cli.listen import listen; "
         f"sys.exit(listen.main(['-i', 'lan0', '--duration', '{SECONDS}', '-f', 'json'], "
         "standalone_mode=False))"
     )

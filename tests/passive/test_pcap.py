@@ -15,7 +15,7 @@ import pytest
 from scapy.layers.l2 import Ether
 from scapy.utils import PcapNgWriter, RawPcapReader
 
-from scanner.cli_passive import identify_pcap
+from scanner.cli.identify import identify_pcap
 from scanner.errors import UsageError
 from scanner.model import Device
 from scanner.output import load_schema

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import scanner.recognize as recognize_module
-from scanner.demo import scan_demo
+from scanner.cli.demo import scan_demo
 from scanner.discovery import udp
 from scanner.model import Device, ScanInfo
 from scanner.net import Connection, Net

@@ -1,84 +1,25 @@
-"""The risk options and ``camscan advisories`` (issue 13). click only, over scanner.risk.
+"""``camscan advisories`` and the risk options (issue 13). click only, over scanner.risk.
 
 ``--fail-on kev|high|any`` makes the exit status 4 when a device is *affected* by such a
 finding (``possible`` ones never trip it, as for --policy); ``--firmware-age YEARS`` sets
-when firmware counts as old. ``camscan advisories`` lists the data with its date. The data
-ages: a file older than scanner.risk.STALE_DAYS draws one warning line on stderr.
+when firmware counts as old (both options are in scanner.cli.options). ``camscan advisories``
+lists the data with its date. The data ages: a file older than scanner.risk.STALE_DAYS draws
+one warning line on stderr (scanner.cli.common.stale_warning).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import math
-import os
 import sys
 from pathlib import Path
 
 import click
 
+from scanner.cli.common import stale_warning
 from scanner.errors import UsageError
 from scanner.recognize.fingerprints import default_root, load_database
-from scanner.risk import (
-    DEFAULT_FIRMWARE_AGE,
-    FAIL_ON,
-    STALE_DAYS,
-    AdvisoryData,
-    load_advisories,
-)
+from scanner.risk import AdvisoryData, load_advisories
 from scanner.risk.advisories import Product
-
-FIRMWARE_AGE_MAX = 100.0
-
-fail_on_option = click.option(
-    "--fail-on",
-    "fail_on",
-    type=click.Choice(FAIL_ON),
-    default=None,
-    help="Exit with status 4 when a device is affected by a finding: kev (a known-exploited "
-    "vulnerability), high (high or critical severity) or any.",
-)
-firmware_age_option = click.option(
-    "--firmware-age",
-    "firmware_age",
-    type=str,
-    default=f"{DEFAULT_FIRMWARE_AGE:g}",
-    show_default=True,
-    metavar="YEARS",
-    help="Report firmware built more than YEARS ago (old-firmware); 0 turns it off.",
-)
-
-
-def parse_firmware_age(text: str) -> float:
-    """YEARS for --firmware-age: a number from 0 to FIRMWARE_AGE_MAX."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 <= value <= FIRMWARE_AGE_MAX:
-        raise UsageError(
-            f"camscan: bad --firmware-age '{text[:40]}': give years from 0 to "
-            f"{FIRMWARE_AGE_MAX:g} (e.g. --firmware-age 5; 0 turns the finding off)"
-        )
-    return value
-
-
-QUIET_ENV = "CAMSCAN_NO_DATA_WARNING"
-"""Set to 1 to silence the staleness warning (a pipeline that treats stderr as failure)."""
-
-
-def stale_warning(data: AdvisoryData, today: dt.date | None = None) -> str | None:
-    """One line when the advisory data is older than STALE_DAYS, else None."""
-    if not data.advisories or os.environ.get(QUIET_ENV) == "1":
-        return None
-    age = data.age_days(today or dt.date.today())
-    if age <= STALE_DAYS:
-        return None
-    return (
-        f"camscan: warning: the advisory data ({data.path.name}) is from "
-        f"{data.date.isoformat()}, {age} days old: newer advisories and KEV entries are "
-        "missing from the risk findings (update camscan)"
-    )
 
 
 def _rows(data: AdvisoryData) -> list[dict[str, object]]:

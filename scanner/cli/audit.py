@@ -1,7 +1,7 @@
 """The audit commands, ``camscan diff``, ``merge`` and ``report``: click only, over scanner.audit.
 
 They are added to the main group by scanner.cli (``cli.add_command`` for each of
-AUDIT_COMMANDS). This module does not import scanner.cli, so either may be imported first.
+AUDIT_COMMANDS).
 
 Exit status: 0 done (diff: no differences), 1 (diff only) the scans differ, as diff(1) does,
 2 a usage error: a missing or unreadable file, a file that is not a camscan/1 document, a bad
@@ -10,9 +10,7 @@ option; one line on stderr.
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,29 +21,13 @@ from scanner.audit.diff_table import write_diff_table
 from scanner.audit.document import load_document
 from scanner.audit.merge import merge_documents
 from scanner.audit.report import render_report
+from scanner.cli.common import open_output
 from scanner.errors import UsageError
 from scanner.output.contract import dumps
 from scanner.output.sanitize import write_text
 
 EXIT_SAME, EXIT_DIFFERENT = 0, 1
 DIFF_FORMATS = ("table", "json")
-
-
-@contextlib.contextmanager
-def open_output(path: str | None) -> Iterator[TextIO]:
-    """The -o file (created or replaced), or standard output; an unwritable path is a usage
-    error. (scanner.cli's ``_formatter`` opens its -o the same way and could call this.)"""
-    if path is None:
-        yield sys.stdout
-        return
-    try:
-        handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
-    except OSError as exc:
-        raise UsageError(
-            f"camscan: cannot write '{path}': {exc.strerror or exc} (choose another -o path)"
-        ) from None
-    with handle:
-        yield handle
 
 
 def _write_json(stream: TextIO, obj: Any) -> None:

@@ -1,4 +1,4 @@
-"""`camscan demo`: start the simulated camera LAN on loopback, scan it, print the result.
+"""``camscan demo``: start the simulated camera LAN on loopback, scan it, print the result.
 
 The unicast personas (scanner/sim/data/personas.toml) serve HTTP, RTSP, TLS, FTP and telnet
 on 127.77.0.11-102; the discovery personas (scanner/sim/data/discovery/) answer SADP, DHIP,
@@ -15,6 +15,19 @@ import asyncio
 import sys
 from collections.abc import Callable
 
+import click
+
+from scanner.cli.common import formatter_for, recognizer_for
+from scanner.cli.options import (
+    fail_on_option,
+    fingerprints_option,
+    firmware_age_option,
+    format_option,
+    output_option,
+    parse_timeout,
+    policy_option,
+    timeout_option,
+)
 from scanner.discovery import make_context
 from scanner.output import Formatter
 from scanner.progress import progress
@@ -74,3 +87,30 @@ def run_demo(
     recognizer: Recognizer, formatter: Formatter, timeout: float, say: Callable[[str], None]
 ) -> None:
     asyncio.run(scan_demo(recognizer, formatter, timeout, say))
+
+
+@click.command()
+@format_option
+@output_option
+@timeout_option
+@policy_option
+@fail_on_option
+@firmware_age_option
+@fingerprints_option
+def demo(
+    fmt: str | None,
+    output: str | None,
+    timeout: str,
+    policies: tuple[str, ...],
+    fail_on: str | None,
+    firmware_age: str,
+    fingerprints: str | None,
+) -> int:
+    """Start a simulated camera LAN on loopback (127.77.0.0/24), scan it, print the result.
+
+    Nothing leaves this machine: every simulated device listens on a loopback address."""
+    window = parse_timeout(timeout)
+    recognizer = recognizer_for(fingerprints, firmware_age)
+    with formatter_for(fmt, output, policies, fail_on) as formatter:
+        run_demo(recognizer, formatter, window, lambda m: click.echo(m, err=True))
+    return formatter.exit_code()
