@@ -1,6 +1,6 @@
 """A large, fast sweep in several processes: one per CPU, each with its share of the rate.
 
-One Python process settles roughly 70,000 connects a second (scanner.connector), about what
+One Python process settles roughly 70,000 connects a second (scanner.net.connector), about what
 nmap -T4 -sT manages on one core. When the user asks for more than that (``--rate`` above
 ``FARM_RATE`` or ``unlimited``) on a scope of ``FARM_MIN_ADDRESSES`` or more, the port sweep
 runs in helper processes: helper k of n sweeps every n-th address, at 1/n of the global
@@ -33,8 +33,8 @@ from typing import TextIO
 
 from scanner.errors import UsageError
 from scanner.model import Outcome, ProbeStatus
-from scanner.net import Net, fd_budget
-from scanner.pacing import Pacer
+from scanner.net.pacer import Pacer
+from scanner.net.tcp import Net, fd_budget
 from scanner.probes.tcp import NAME, PortSweep, sweep
 from scanner.scope import Scope
 

@@ -51,7 +51,7 @@ costs 2 packets, so DEFAULT_RATE x CONNECT_TIMEOUT / 2 workers keep a mostly-emp
 sweeping at the full rate."""
 DEFAULT_MAX_CONNECTIONS = 2048
 """TCP connections open at once, over all hosts (one file descriptor each; the soft
-RLIMIT_NOFILE is raised to fit, within the hard limit: scanner.net.fd_budget)."""
+RLIMIT_NOFILE is raised to fit, within the hard limit: scanner.net.tcp.fd_budget)."""
 FD_RESERVE = 256
 """File descriptors kept free for everything but sweep sockets (discovery, output, TLS)."""
 

@@ -19,7 +19,7 @@ from scanner.credentials import Credentials
 from scanner.discovery import DiscoveryContext, DiscoveryResult, discover_all
 from scanner.discovery.arp import read_neighbour_table
 from scanner.model import Device, Observation, ProbeStatus, ScanInfo
-from scanner.net import Net
+from scanner.net.tcp import Net
 from scanner.probes.credentialed import with_credentials
 from scanner.probes.registry import probes_for
 from scanner.progress import ProgressSink

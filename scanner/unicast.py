@@ -4,7 +4,7 @@ Memory stays flat however large the scope: addresses are pulled one at a time fr
 ``Scope.addresses()`` by ``max_hosts`` workers (no task per address up front), connections
 are bounded by ``max_connections`` slots in ``Net``, and each finished host is handed to
 ``on_host`` at once rather than collected. Every connect waits for the scan's pacer
-(``scanner.pacing``): at most ``rate`` per second overall and ``per_host_rate`` per address.
+(``scanner.net.pacer``): at most ``rate`` per second overall and ``per_host_rate`` per address.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from scanner import limits
 from scanner.errors import UsageError
 from scanner.farm import HELPER_MAX_HOSTS, SweepJob, farm_sweep, processes_for
 from scanner.model import Observation, Outcome, ProbeStatus
-from scanner.net import Net, fd_budget
-from scanner.pacing import Pacer, shared_pacer
+from scanner.net.pacer import Pacer, shared_pacer
+from scanner.net.tcp import Net, fd_budget
 from scanner.probes.base import (
     BANNER_WINDOW,
     ProbeContext,
@@ -65,7 +65,7 @@ class UnicastOptions:
     """Connection attempts per second over the whole scan; None = unlimited."""
     per_host_rate: float | None = None
     """Connection attempts per second to any one address; None = unlimited. Both apply
-    when no scan-wide pacer is set; ``camscan scan`` sets one (``scanner.pacing.pacing``)
+    when no scan-wide pacer is set; ``camscan scan`` sets one (``scanner.net.pacer.pacing``)
     from its --rate and --per-host-rate (defaults ``limits.DEFAULT_RATE`` and
     ``DEFAULT_PER_HOST_RATE``), so discovery's datagrams and follow-ups share the budget."""
     report_silent: bool = False

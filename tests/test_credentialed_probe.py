@@ -20,7 +20,7 @@ import pytest
 from scanner.credentials import Credential, Credentials
 from scanner.errors import ScopeError
 from scanner.model import Device, Observation, Outcome, ProbeStatus
-from scanner.net import Net
+from scanner.net.tcp import Net
 from scanner.probes.base import ProbeContext
 from scanner.probes.credentialed import Session, extend, identify
 from scanner.recognize import Recognizer

@@ -20,7 +20,7 @@ from cryptography.x509.oid import NameOID
 
 from scanner.credentials import Credentials
 from scanner.model import Outcome, ProbeStatus
-from scanner.net import Net
+from scanner.net.tcp import Net
 from scanner.probes.base import ProbeContext
 from scanner.probes.credentialed import extend
 from scanner.probes.tls import TlsProbe

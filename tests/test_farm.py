@@ -13,7 +13,7 @@ import pytest
 from scanner import farm
 from scanner.errors import UsageError
 from scanner.farm import FARM_MIN_ADDRESSES, FARM_RATE, SweepJob, processes_for
-from scanner.pacing import Pacer
+from scanner.net.pacer import Pacer
 from scanner.scope import parse_targets
 from scanner.unicast import HostReport, UnicastOptions, probe_hosts
 

@@ -14,7 +14,7 @@ import pytest
 
 from scanner.errors import ScopeError
 from scanner.model import Outcome
-from scanner.net import Net, RateLimiter, Slots, deadline_after, read_until_limit
+from scanner.net.tcp import Net, RateLimiter, Slots, deadline_after, read_until_limit
 from scanner.scope import parse_targets
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

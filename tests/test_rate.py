@@ -20,8 +20,8 @@ from scanner.cli import main
 from scanner.discovery import make_context
 from scanner.discovery.udp import UdpPlan, exchange
 from scanner.model import Outcome
-from scanner.net import Net
-from scanner.pacing import Pacer, current_pacer, pacing
+from scanner.net.pacer import Pacer, current_pacer, pacing
+from scanner.net.tcp import Net
 from scanner.scope import parse_targets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,7 +143,7 @@ def test_a_cancelled_sweep_gives_its_slots_back() -> None:
 def test_fd_budget_raises_the_soft_limit_but_never_the_hard_one() -> None:
     """Soft 64 becomes 600+256; with hard 300 the budget shrinks to fit under it."""
     code = (
-        "import resource; from scanner.net import fd_budget; R = resource.RLIMIT_NOFILE\n"
+        "import resource; from scanner.net.tcp import fd_budget; R = resource.RLIMIT_NOFILE\n"
         "resource.setrlimit(R, (64, resource.getrlimit(R)[1]))\n"
         "print(fd_budget(600), resource.getrlimit(R)[0])\n"
         "resource.setrlimit(R, (64, 300))\n"

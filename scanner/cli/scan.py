@@ -23,7 +23,7 @@ from scanner.cli.options import (
     rate_option,
     timeout_option,
 )
-from scanner.pacing import Pacer, pacing
+from scanner.net.pacer import Pacer, pacing
 from scanner.progress import progress
 from scanner.recognize.oui import read_in_background
 from scanner.scan import ScanRequest, run_scan

@@ -23,7 +23,7 @@ from scanner import limits
 from scanner.discovery.base import Findings, http_target, own_targets
 from scanner.errors import DecodeError
 from scanner.model import Outcome
-from scanner.net import Net, deadline_after
+from scanner.net.tcp import Net, deadline_after
 from scanner.parse.kv import decode_text
 from scanner.parse.onvif import parse_device_information
 from scanner.parse.xmlsafe import parse_xml

@@ -27,7 +27,7 @@ from scanner.discovery.base import (
 from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
 from scanner.errors import DecodeError
 from scanner.model import Outcome
-from scanner.net import Net, deadline_after
+from scanner.net.tcp import Net, deadline_after
 from scanner.parse.kv import decode_text
 from scanner.parse.ssdp import parse_ssdp
 from scanner.parse.upnp import parse_upnp_description

@@ -19,7 +19,7 @@ from scanner.discovery import onvif
 from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, merge
 from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
 from scanner.errors import DecodeError
-from scanner.net import Net
+from scanner.net.tcp import Net
 from scanner.parse.kv import decode_text
 from scanner.parse.wsd import parse_probematch, probematch_table
 from scanner.parse.xmlsafe import parse_xml

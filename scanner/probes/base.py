@@ -16,7 +16,7 @@ from typing import Protocol
 from scanner import __version__, limits
 from scanner.errors import DecodeError
 from scanner.model import Observation, Outcome, ProbeStatus
-from scanner.net import Connection, Net
+from scanner.net.tcp import Connection, Net
 from scanner.parse.http import cap_text
 from scanner.scope import Scope
 

@@ -39,7 +39,7 @@ from scanner.credentials import Credential, Credentials
 from scanner.discovery import onvif
 from scanner.errors import DecodeError
 from scanner.model import Outcome, ProbeStatus
-from scanner.net import Net, deadline_after
+from scanner.net.tcp import Net, deadline_after
 from scanner.parse.auth import (
     Challenge,
     DigestAnswer,

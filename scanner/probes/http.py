@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from scanner import limits
 from scanner.errors import DecodeError
 from scanner.model import Outcome
-from scanner.net import deadline_after, read_until_limit
+from scanner.net.tcp import deadline_after, read_until_limit
 from scanner.parse.html import decode_text, extract_title
 from scanner.parse.http import (
     ChunkedDecoder,

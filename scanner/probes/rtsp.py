@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from scanner import limits
 from scanner.errors import DecodeError
 from scanner.model import Outcome
-from scanner.net import Connection, deadline_after
+from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.rtsp import sdp_text
 from scanner.probes.base import (
     USER_AGENT,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from scanner import limits
 from scanner.model import Outcome, ProbeStatus
-from scanner.net import Net
+from scanner.net.tcp import Net
 from scanner.probes.base import seconds
 
 NAME = "tcp"

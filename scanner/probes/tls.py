@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from scanner.errors import DecodeError
 from scanner.model import Outcome
-from scanner.net import Connection, deadline_after
+from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.tls import certificate_names
 from scanner.probes.base import ProbeContext, ProbeFailed, ProbeResult, Recorder, connect, seconds
 

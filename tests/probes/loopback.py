@@ -8,7 +8,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from scanner.net import Net
+from scanner.net.tcp import Net
 from scanner.probes.base import ProbeContext
 from scanner.scope import parse_targets
 

@@ -7,7 +7,7 @@ import contextlib
 import socket
 
 from scanner.model import Outcome, ProbeStatus
-from scanner.net import Net
+from scanner.net.tcp import Net
 from scanner.probes.tcp import PortSweep, liveness_ports, sweep
 from scanner.scope import parse_targets
 

@@ -19,7 +19,7 @@ import scanner.recognize as recognize_module
 from scanner.cli.demo import scan_demo
 from scanner.discovery import udp
 from scanner.model import Device, ScanInfo
-from scanner.net import Connection, Net
+from scanner.net.tcp import Connection, Net
 from scanner.recognize import Recognizer
 from scanner.sim.lab import Lab
 

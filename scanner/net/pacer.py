@@ -5,7 +5,7 @@ ONVIF calls) and directed discovery datagrams. All of them wait on one :class:`P
 ``--rate`` bounds the whole scan, not each probe, and ``--per-host-rate`` bounds what any
 one device sees, however many probes talk to it at once. The pacer in force is set for a
 whole scan with :func:`pacing` (a context variable, so every task and thread the scan starts
-sees it); code that makes its own :class:`scanner.net.Net` picks it up without being told.
+sees it); code that makes its own :class:`scanner.net.tcp.Net` picks it up without being told.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Every connection goes through :meth:`Net.connect` or :meth:`Net.port_states`, which check the
 scope first (defence in depth: a redirect or an address inside an answer can never make camscan
 contact a host outside what the user allowed), take one of a fixed number of connection slots,
-and wait for the scan's pacer (``scanner.pacing``: the global rate and the per-host cap). Reads
+and wait for the scan's pacer (``scanner.net.pacer``: the global rate and the per-host cap). Reads
 are bounded by bytes *and* by one wall-clock deadline for the whole exchange, so a server that
 sends one byte a second is cut at the deadline, not kept alive by every byte (issue 6).
 """
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from scanner import limits
-from scanner.connector import Connector, Job
 from scanner.errors import ScopeError
 from scanner.model import Outcome
-from scanner.pacing import Pacer, RateLimiter, current_pacer
+from scanner.net.connector import Connector, Job
+from scanner.net.pacer import Pacer, RateLimiter, current_pacer
 from scanner.scope import Scope
 
 __all__ = [
