@@ -33,8 +33,9 @@ from typing import TextIO
 
 from scanner.errors import UsageError
 from scanner.model import Outcome, ProbeStatus
+from scanner.net import Network
 from scanner.net.pacer import Pacer
-from scanner.net.tcp import Net, fd_budget
+from scanner.net.tcp import fd_budget
 from scanner.probes.tcp import NAME, PortSweep, sweep
 from scanner.scope import Scope
 
@@ -172,7 +173,8 @@ async def _read(
 async def run_helper(job: SweepJob, out: TextIO) -> None:
     """The helper's side: sweep every ``parts``-th address, starting at ``part``."""
     scope = Scope((), job.ranges)
-    net = Net(scope, fd_budget(job.max_connections), Pacer(job.rate, job.per_host_rate))
+    # another process: its own network layer, with its share of the rate (scanner.net)
+    net = Network(scope, Pacer(job.rate, job.per_host_rate), fd_budget(job.max_connections)).tcp
     addresses = (ip for i, ip in enumerate(scope.addresses()) if i % job.parts == job.part)
     done, reported, swept_in_all = 0, time.monotonic(), 0
 

@@ -10,6 +10,7 @@ The CLI, the demo and the tests all run scans through here.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,13 +20,12 @@ from scanner.credentials import Credentials
 from scanner.discovery import DiscoveryContext, DiscoveryResult, discover_all
 from scanner.discovery.arp import read_neighbour_table
 from scanner.model import Device, Observation, ProbeStatus, ScanInfo
-from scanner.net.tcp import Net
 from scanner.probes.credentialed import with_credentials
 from scanner.probes.registry import probes_for
 from scanner.progress import ProgressSink
 from scanner.recognize import Recognizer
 from scanner.scope import Scope
-from scanner.unicast import HostCallback, HostReport, UnicastOptions, probe_hosts
+from scanner.unicast import HostCallback, HostReport, UnicastOptions, probe_hosts, scan_network
 
 DeviceSink = Callable[[Device], None]
 
@@ -108,26 +108,32 @@ async def run_scan(
     on_device: DeviceSink,
     on_progress: ProgressSink | None = None,
 ) -> ScanInfo:
-    """Discover and probe every address in scope; call on_device for each device found."""
+    """Discover and probe every address in scope; call on_device for each device found.
+
+    The scan's one :class:`scanner.net.Network` (its pacer and TCP slots) is made here and
+    passed to discovery, the unicast sweep and the credentialed stage."""
     started = now()
-    merger = _Merger(
-        recognizer, on_device, request.discovery, https_ports=https_ports(request.unicast)
-    )
+    network = scan_network(request.scope, request.unicast)
+    discovery = request.discovery
+    if discovery is not None:
+        discovery = dataclasses.replace(discovery, network=network)
+    merger = _Merger(recognizer, on_device, discovery, https_ports=https_ports(request.unicast))
     options = dict(request.options)
 
     async def discover() -> None:
-        if request.discovery is None:
+        if discovery is None:
             return
-        found = await discover_all(request.discovery)
+        found = await discover_all(discovery)
         options["discovery"] = _global_statuses(found)
         merger.discovery_done(found)
 
     on_host: HostCallback = merger.host_done
     if request.credentials is not None:
-        net = Net(request.scope, min(request.unicast.max_connections, 64))
-        on_host = with_credentials(net, request.credentials, request.unicast, merger.host_done)
+        on_host = with_credentials(
+            network.tcp, request.credentials, request.unicast, merger.host_done
+        )
     await asyncio.gather(
-        discover(), probe_hosts(request.scope, request.unicast, on_host, on_progress)
+        discover(), probe_hosts(request.scope, request.unicast, on_host, on_progress, network)
     )
     merger.finish()
     return ScanInfo(

@@ -19,8 +19,9 @@ from scanner import limits
 from scanner.errors import UsageError
 from scanner.farm import HELPER_MAX_HOSTS, SweepJob, farm_sweep, processes_for
 from scanner.model import Observation, Outcome, ProbeStatus
-from scanner.net.pacer import Pacer, shared_pacer
-from scanner.net.tcp import Net, fd_budget
+from scanner.net import Network
+from scanner.net.pacer import Pacer
+from scanner.net.tcp import fd_budget
 from scanner.probes.base import (
     BANNER_WINDOW,
     ProbeContext,
@@ -64,10 +65,10 @@ class UnicastOptions:
     rate: float | None = None
     """Connection attempts per second over the whole scan; None = unlimited."""
     per_host_rate: float | None = None
-    """Connection attempts per second to any one address; None = unlimited. Both apply
-    when no scan-wide pacer is set; ``camscan scan`` sets one (``scanner.net.pacer.pacing``)
-    from its --rate and --per-host-rate (defaults ``limits.DEFAULT_RATE`` and
-    ``DEFAULT_PER_HOST_RATE``), so discovery's datagrams and follow-ups share the budget."""
+    """Connection attempts per second to any one address; None = unlimited. Both make
+    the pacer of the scan's :class:`scanner.net.Network` (:func:`scan_network`), which
+    discovery's datagrams and follow-ups share; ``camscan scan`` sets them from --rate and
+    --per-host-rate (defaults ``limits.DEFAULT_RATE`` and ``DEFAULT_PER_HOST_RATE``)."""
     report_silent: bool = False
     """Also report hosts with no open port (they are not devices, but it shows they answered)."""
     assume_up: bool = False
@@ -113,9 +114,14 @@ def _port_plan(options: UnicastOptions) -> tuple[tuple[int, ...], dict[int, tupl
     return ports, services
 
 
-def scan_pacer(options: UnicastOptions) -> Pacer:
-    """The scan-wide pacer when one is set, else one built from ``options``' rates."""
-    return shared_pacer() or Pacer(options.rate, options.per_host_rate)
+def scan_network(scope: Scope, options: UnicastOptions) -> Network:
+    """The one network layer of a scan: ``options``' rates and connection slots.
+
+    Bad options raise UsageError first, before any pacer or slot is made."""
+    _port_plan(options)
+    return Network(
+        scope, Pacer(options.rate, options.per_host_rate), fd_budget(options.max_connections)
+    )
 
 
 async def probe_hosts(
@@ -123,15 +129,17 @@ async def probe_hosts(
     options: UnicastOptions,
     on_host: HostCallback,
     on_progress: ProgressCallback | None = None,
+    network: Network | None = None,
 ) -> None:
     """Scan every address of ``scope``; call ``on_host`` for each host with an open port.
 
     ``on_host`` may be a plain function or a coroutine function; an exception it raises
     stops the scan and propagates. Bad options raise UsageError before anything is sent.
+    ``network`` is the scan's (scanner.scan.run_scan); None: one made from ``options``.
     """
     ports, services = _port_plan(options)
-    pacer = scan_pacer(options)
-    net = Net(scope, fd_budget(options.max_connections), pacer)
+    network = network or scan_network(scope, options)
+    pacer, net = network.pacer, network.tcp
     ctx = ProbeContext(
         net,
         timeout=options.timeout,

@@ -7,6 +7,7 @@ machine cannot fail these tests. Everything runs on 127.77.61.x.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import socket
 import subprocess
@@ -16,13 +17,19 @@ from pathlib import Path
 
 import pytest
 
+from scanner import scan as scan_module
 from scanner.cli import main
 from scanner.discovery import make_context
+from scanner.discovery.base import DiscoveryContext, DiscoveryResult
 from scanner.discovery.udp import UdpPlan, exchange
 from scanner.model import Outcome
-from scanner.net.pacer import Pacer, current_pacer, pacing
+from scanner.net import Network
+from scanner.net.pacer import Pacer
 from scanner.net.tcp import Net
+from scanner.recognize import Recognizer
+from scanner.scan import ScanRequest, run_scan
 from scanner.scope import parse_targets
+from scanner.unicast import UnicastOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,27 +69,60 @@ def test_global_rate_bounds_all_hosts_together() -> None:
     assert max(times) >= 0.17
 
 
-def test_pacing_reaches_every_net_made_in_its_block() -> None:
-    """A Net built without a pacer (a discovery follow-up) uses the scan's, and only inside."""
+def test_one_network_hands_its_pacer_to_tcp_and_to_discovery() -> None:
+    """A Network's TCP slots and a discovery context given it wait on its one pacer; a
+    context without one (a test's) is unpaced."""
+    scope = parse_targets(["127.77.61.1"])
     pacer = Pacer(100, 10)
-    with pacing(pacer):
-        assert Net(parse_targets(["127.77.61.1"])).pacer is pacer
-    assert current_pacer() is not pacer and current_pacer().unlimited
+    network = Network(scope, pacer)
+    alone = make_context(scope, None, multicast=False)
+    shared = dataclasses.replace(alone, network=network)
+    assert network.tcp.pacer is pacer
+    assert shared.pacer() is pacer and shared.tcp() is network.tcp
+    assert alone.pacer().unlimited and alone.tcp().pacer.unlimited
+
+
+def test_a_scan_gives_discovery_and_the_sweep_one_network(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """run_scan makes one Network from the rates and hands the same one to discovery and to
+    the unicast sweep."""
+    seen: dict[str, Network | None] = {}
+
+    async def discover(ctx: DiscoveryContext) -> DiscoveryResult:
+        seen["discovery"] = ctx.network
+        return DiscoveryResult()
+
+    async def sweep(*args: object) -> None:
+        assert isinstance(args[-1], Network)
+        seen["sweep"] = args[-1]
+
+    monkeypatch.setattr(scan_module, "discover_all", discover)
+    monkeypatch.setattr(scan_module, "probe_hosts", sweep)
+    scope = parse_targets(["127.77.61.1"])
+    request = ScanRequest(
+        scope, ("127.77.61.1",), UnicastOptions(rate=50, per_host_rate=5), {},
+        make_context(scope, None, multicast=False),
+    )
+    asyncio.run(run_scan(request, Recognizer.load(), lambda _: None))
+    network = seen["sweep"]
+    assert network is not None and seen["discovery"] is network
+    assert network.pacer.rate == 50 and network.pacer.per_host == 5
 
 
 def test_directed_datagrams_wait_for_the_scan_pacer() -> None:
     """Twenty directed datagrams at --rate 50 take at least 19/50 s to send."""
     targets = tuple(f"127.77.61.{n}" for n in range(1, 21))
-    ctx = make_context(parse_targets(list(targets)), None, timeout=0.01, multicast=False,
-                       unicast_targets=targets)
+    scope = parse_targets(list(targets))
+    ctx = make_context(scope, None, timeout=0.01, multicast=False, unicast_targets=targets)
+    ctx = dataclasses.replace(ctx, network=Network(scope, Pacer(50, None)))
 
     async def run() -> tuple[int, float]:
         started = time.monotonic()
         heard = await exchange(ctx, UdpPlan(9, (b"camscan pacing test",)))
         return heard.sent, time.monotonic() - started
 
-    with pacing(Pacer(50, None)):
-        sent, seconds = asyncio.run(run())
+    sent, seconds = asyncio.run(run())
     assert sent == 20 and seconds >= 0.37
 
 

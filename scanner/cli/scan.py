@@ -23,7 +23,6 @@ from scanner.cli.options import (
     rate_option,
     timeout_option,
 )
-from scanner.net.pacer import Pacer, pacing
 from scanner.progress import progress
 from scanner.recognize.oui import read_in_background
 from scanner.scan import ScanRequest, run_scan
@@ -129,7 +128,6 @@ def scan(
     with (
         formatter_for(fmt, output, policies, fail_on) as formatter,
         progress(sys.stderr) as on_progress,
-        pacing(Pacer(rate, per_host_rate)),
         read_in_background(
             database.vocabulary, database.root, window / 2 if discovery else None
         ),

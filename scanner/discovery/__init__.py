@@ -13,6 +13,7 @@ import ipaddress
 
 from scanner.discovery.arp import ArpProbe, read_neighbour_table
 from scanner.discovery.base import (
+    DEFAULT_RATE,
     GLOBAL,
     DiscoveryContext,
     DiscoveryProbe,
@@ -104,7 +105,6 @@ def make_context(
             broadcast = str(network.broadcast_address)
         if ipaddress.IPv4Address(local_ip).is_loopback:
             multicast_ttl = 0
-    extra = {"rate": rate} if rate else {}
     return DiscoveryContext(
         scope=scope,
         interface=name,
@@ -114,5 +114,5 @@ def make_context(
         unicast_targets=unicast_targets,
         multicast_ttl=multicast_ttl,
         broadcast=broadcast,
-        **extra,
+        rate=rate or DEFAULT_RATE,
     )

@@ -17,6 +17,9 @@ from urllib.parse import quote, urlsplit
 
 from scanner import limits
 from scanner.model import Observation, Outcome, ProbeStatus
+from scanner.net import Network
+from scanner.net.pacer import Pacer
+from scanner.net.tcp import Net
 from scanner.parse.http import cap_text
 from scanner.scope import Scope
 
@@ -52,6 +55,17 @@ class DiscoveryContext:
     """Directed broadcast address of `interface` (198.18.0.255); None = send no broadcast."""
     rate: float = DEFAULT_RATE
     """Upper bound on directed datagrams per second."""
+    network: Network | None = None
+    """The scan's network layer (scanner.scan.run_scan sets it): directed datagrams wait on
+    its pacer and follow-up calls take its TCP slots. None: unpaced, slots of their own."""
+
+    def tcp(self) -> Net:
+        """The TCP connections follow-up calls (ONVIF XAddrs, UPnP LOCATION) go through."""
+        return self.network.tcp if self.network is not None else Net(self.scope)
+
+    def pacer(self) -> Pacer:
+        """The pacer directed datagrams wait on."""
+        return self.network.pacer if self.network is not None else Pacer()
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ class SsdpProbe:
         if not locations:
             return result
         fetched = Findings(FETCH_PROBE)
-        await fetch_all(Net(ctx.scope), fetched, locations, max(ctx.timeout, 1.0))
+        await fetch_all(ctx.tcp(), fetched, locations, max(ctx.timeout, 1.0))
         return merge([result, DiscoveryResult(tuple(fetched.observations), fetched.statuses)])
 
 

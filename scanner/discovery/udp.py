@@ -10,7 +10,7 @@ join a group (a join sends IGMP reports), and a broadcast address is never a dir
 the default, shared/testlan/README.md), every datagram is cut at ``limits.DATAGRAM_MAX``,
 repeats and our own looped-back requests are dropped, answers from outside the scope are
 counted and ignored, and directed sends are spaced to ``ctx.rate`` datagrams per second.
-Every directed datagram also waits for the scan's pacer (``scanner.net.pacer``), so ``--rate``
+Every directed datagram also waits for the scan's pacer (``ctx.network``), so ``--rate``
 bounds directed discovery and the port sweep together, and ``--per-host-rate`` holds for
 each target: targets are visited in a shuffled order per exchange, so the probes that run at
 once rarely queue on the same host. The few LAN-wide datagrams (one or three per protocol)
@@ -30,7 +30,6 @@ from scanner import limits
 from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, summary
 from scanner.errors import DecodeError
 from scanner.model import Outcome
-from scanner.net.pacer import current_pacer
 
 RCVBUF = 4 * 1024 * 1024
 DATAGRAMS_MAX = 8192
@@ -217,7 +216,7 @@ async def _send_all(
             _send(sock, payload, (address, plan.port), heard)
     if not directed:
         return
-    pacer = current_pacer()
+    pacer = ctx.pacer()
     random.shuffle(directed)  # the order of sending is not observable in the results
     loop = asyncio.get_running_loop()
     gap = 1.0 / ctx.rate if ctx.rate > 0 else 0.0

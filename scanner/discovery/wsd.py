@@ -19,7 +19,6 @@ from scanner.discovery import onvif
 from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, merge
 from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
 from scanner.errors import DecodeError
-from scanner.net.tcp import Net
 from scanner.parse.kv import decode_text
 from scanner.parse.wsd import parse_probematch, probematch_table
 from scanner.parse.xmlsafe import parse_xml
@@ -79,7 +78,7 @@ class WsdProbe:
         if not xaddrs:
             return result
         follow = Findings(onvif.PROBE)
-        await onvif.follow_up_all(Net(ctx.scope), follow, xaddrs, max(ctx.timeout, 1.0))
+        await onvif.follow_up_all(ctx.tcp(), follow, xaddrs, max(ctx.timeout, 1.0))
         return merge([result, DiscoveryResult(tuple(follow.observations), follow.statuses)])
 
 

@@ -3,17 +3,13 @@
 A scan sends TCP connects (the port sweep, the service probes, discovery follow-ups such as
 ONVIF calls) and directed discovery datagrams. All of them wait on one :class:`Pacer`, so
 ``--rate`` bounds the whole scan, not each probe, and ``--per-host-rate`` bounds what any
-one device sees, however many probes talk to it at once. The pacer in force is set for a
-whole scan with :func:`pacing` (a context variable, so every task and thread the scan starts
-sees it); code that makes its own :class:`scanner.net.tcp.Net` picks it up without being told.
+one device sees, however many probes talk to it at once. The scan's pacer lives in its
+:class:`scanner.net.Network`, which is passed to everything that sends.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import contextvars
-from collections.abc import Iterator
 
 _FORGET_AFTER = 4096
 """Per-host entries kept before stale ones are swept out (memory stays flat on a /16)."""
@@ -122,28 +118,3 @@ class Pacer:
         """Drop hosts whose spacing has already passed (they need no memory)."""
         for host in [h for h, t in self._host_next.items() if t <= now]:
             del self._host_next[host]
-
-
-_CURRENT: contextvars.ContextVar[Pacer | None] = contextvars.ContextVar(
-    "camscan_pacer", default=None
-)
-
-
-def shared_pacer() -> Pacer | None:
-    """The pacer set by :func:`pacing` for the scan this code runs in, if any."""
-    return _CURRENT.get()
-
-
-def current_pacer() -> Pacer:
-    """The pacer set by :func:`pacing`, or an unlimited one."""
-    return _CURRENT.get() or Pacer()
-
-
-@contextlib.contextmanager
-def pacing(pacer: Pacer) -> Iterator[Pacer]:
-    """Make ``pacer`` the one every connect and directed datagram waits on, in this block."""
-    token = _CURRENT.set(pacer)
-    try:
-        yield pacer
-    finally:
-        _CURRENT.reset(token)

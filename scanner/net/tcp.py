@@ -1,9 +1,10 @@
-"""The only place that opens sockets for unicast work.
+"""TCP for the whole scan: connections, connection slots, bounded reads.
 
 Every connection goes through :meth:`Net.connect` or :meth:`Net.port_states`, which check the
 scope first (defence in depth: a redirect or an address inside an answer can never make camscan
 contact a host outside what the user allowed), take one of a fixed number of connection slots,
-and wait for the scan's pacer (``scanner.net.pacer``: the global rate and the per-host cap). Reads
+and wait for the scan's pacer (``scanner.net.pacer``: the global rate and the per-host cap).
+A scan makes one Net, inside its :class:`scanner.net.Network`. Reads
 are bounded by bytes *and* by one wall-clock deadline for the whole exchange, so a server that
 sends one byte a second is cut at the deadline, not kept alive by every byte (issue 6).
 """
@@ -23,7 +24,7 @@ from scanner import limits
 from scanner.errors import ScopeError
 from scanner.model import Outcome
 from scanner.net.connector import Connector, Job
-from scanner.net.pacer import Pacer, RateLimiter, current_pacer
+from scanner.net.pacer import Pacer, RateLimiter
 from scanner.scope import Scope
 
 __all__ = [
@@ -180,7 +181,7 @@ class Net:
             raise ValueError("max_connections must be at least 1")
         self.scope = scope
         self.max_connections = max_connections
-        self.pacer = pacer or current_pacer()
+        self.pacer = pacer or Pacer()
         self._slots = Slots(max_connections)
         self._sweeper: Connector | None = None
         self._allowed: set[str] = set()
