@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings
 from scanner.model import Observation, Outcome, ProbeStatus
+from scanner.net.layer2 import arp_sweep
 from scanner.parse.kv import normalize_mac
 
 NEIGHBOUR_TABLE = Path("/proc/net/arp")
@@ -74,21 +75,6 @@ def sweep_targets(ctx: DiscoveryContext, networks: list[ipaddress.IPv4Network]) 
     return found
 
 
-def _sweep(interface: str, targets: list[str], timeout: float) -> list[tuple[str, str]]:
-    """Blocking scapy sweep (run in a thread): [(ip, mac)] of the answers."""
-    from scapy.layers.l2 import ARP, Ether  # imported late: scapy is slow to load
-    from scapy.sendrecv import srp
-
-    answered, _ = srp(
-        Ether(dst="ff:ff:ff:ff:ff:ff") / ARP(pdst=targets),
-        iface=interface,
-        timeout=timeout,
-        verbose=False,
-        inter=0.0005,
-    )
-    return [(str(r.psrc), str(r.hwsrc)) for _, r in answered]
-
-
 def _networks(ctx: DiscoveryContext) -> list[ipaddress.IPv4Network]:
     from scanner.interfaces import interfaces  # ifaddr; only when a sweep is possible
 
@@ -110,7 +96,7 @@ class ArpProbe:
         if not targets:
             return _neighbours(ctx, f"no in-scope address on {ctx.interface}")
         try:
-            pairs = await asyncio.to_thread(_sweep, ctx.interface, targets, ctx.timeout)
+            pairs = await asyncio.to_thread(arp_sweep, ctx.interface, targets, ctx.timeout)
         except (OSError, PermissionError, RuntimeError) as exc:
             return _neighbours(ctx, f"ARP sweep failed: {exc}")
         findings = Findings(self.name)

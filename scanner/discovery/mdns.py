@@ -27,6 +27,7 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 from scanner import limits
 from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, summary
 from scanner.model import Outcome
+from scanner.net.mdns import zeroconf
 from scanner.parse.http import cap_text
 
 PORT = 5353
@@ -197,10 +198,7 @@ async def _run(state: _State, zc: Zeroconf, targets: list[str | None]) -> None:
 
 
 def _zeroconf(ctx: DiscoveryContext, unicast: bool) -> AsyncZeroconf:
-    interfaces = [ctx.local_ip] if ctx.local_ip else None
-    if interfaces is None:
-        return AsyncZeroconf(ip_version=IPVersion.V4Only, unicast=unicast)
-    return AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only, unicast=unicast)
+    return zeroconf(ctx.local_ip, unicast)
 
 
 class MdnsProbe:

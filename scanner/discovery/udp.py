@@ -1,13 +1,10 @@
 """Ask by UDP and collect the answers: multicast, broadcast and directed, done one way.
 
-Multicast is sent on the interface given (``IP_MULTICAST_IF`` = its address) with the TTL
-given (1: the link; 0: this host only, for loopback tests); broadcasts go only to the
-interface's own directed broadcast address, so they leave through that interface and no
-other. Without ``ctx.multicast`` (--no-multicast, or no interface address to pin it to) no
-socket may broadcast (no SO_BROADCAST: the kernel then refuses a broadcast destination) or
-join a group (a join sends IGMP reports), and a broadcast address is never a directed target
-(issue 12, item 7). The receive buffer is raised to 4 MiB (a /24 answering at once overflows
-the default, shared/testlan/README.md), every datagram is cut at ``limits.DATAGRAM_MAX``,
+The socket is opened by scanner.net.udp (multicast pinned to the interface with the TTL
+given, no broadcast and no group join without ``ctx.multicast``, 4 MiB buffers); broadcasts
+go only to the interface's own directed broadcast address, so they leave through that
+interface and no other, and a broadcast address is never a directed target (issue 12,
+item 7). Every datagram is cut at ``limits.DATAGRAM_MAX``,
 repeats and our own looped-back requests are dropped, answers from outside the scope are
 counted and ignored, and directed sends are spaced to ``ctx.rate`` datagrams per second.
 Every directed datagram also waits for the scan's pacer (``ctx.network``), so ``--rate``
@@ -30,8 +27,8 @@ from scanner import limits
 from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, summary
 from scanner.errors import DecodeError
 from scanner.model import Outcome
+from scanner.net.udp import open_exchange_socket
 
-RCVBUF = 4 * 1024 * 1024
 DATAGRAMS_MAX = 8192
 """Most answers kept from one exchange: a flood costs a known amount of memory."""
 EXCHANGE_BYTES_MAX = 8 * 1024 * 1024
@@ -40,8 +37,6 @@ EXCHANGE_BYTES_MAX = 8 * 1024 * 1024
 SOURCE_BYTES_MAX = 256 * 1024
 """Most bytes kept from one source (a real answer is 0.3-4 KiB), so one flooder cannot
 crowd the other hosts' answers out of the exchange budget."""
-_SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
-_SO_SNDBUFFORCE = getattr(socket, "SO_SNDBUFFORCE", 32)
 
 
 @dataclass(frozen=True)
@@ -134,59 +129,11 @@ class _Receiver(asyncio.DatagramProtocol):
 
 def open_socket(ctx: DiscoveryContext, plan: UdpPlan) -> socket.socket:
     """A non-blocking UDP socket set up for `plan` (OSError if the system refuses)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        _raise_rcvbuf(sock)
-        if ctx.multicast and plan.broadcast and ctx.broadcast:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-        if ctx.local_ip:
-            sock.setsockopt(
-                socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(ctx.local_ip)
-            )
-        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, ctx.multicast_ttl)
-        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
-        _bind(sock, ctx, plan)
-        _join(sock, ctx, plan)
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _join(sock: socket.socket, ctx: DiscoveryContext, plan: UdpPlan) -> None:
-    """Join the groups answers come to, on the chosen interface only (0.0.0.0 would let the
-    kernel pick one by its routes), and not at all without multicast: a join is IGMP."""
-    if not ctx.multicast or not ctx.local_ip:
-        return
-    for group in plan.listen_groups:
-        membership = socket.inet_aton(group) + socket.inet_aton(ctx.local_ip)
-        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
-
-
-def _raise_rcvbuf(sock: socket.socket) -> None:
-    """4 MiB buffers: forced past rmem_max/wmem_max when allowed (root), else what is allowed.
-
-    The send side matters for directed probes: datagrams to hosts whose ARP is unresolved
-    stay charged to the socket for seconds, and a full buffer would drop later targets."""
-    for force, plain in ((_SO_RCVBUFFORCE, socket.SO_RCVBUF), (_SO_SNDBUFFORCE, socket.SO_SNDBUF)):
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, force, RCVBUF)
-        except OSError:
-            sock.setsockopt(socket.SOL_SOCKET, plain, RCVBUF)
-
-
-def _bind(sock: socket.socket, ctx: DiscoveryContext, plan: UdpPlan) -> None:
-    """Bind the fixed port the answers come to, or any port; fall back to any if taken."""
-    if plan.bind_port or plan.listen_groups:
-        try:
-            sock.bind(("0.0.0.0", plan.bind_port))
-            return
-        except OSError:
-            if plan.listen_groups:
-                raise
-    sock.bind((ctx.local_ip or "0.0.0.0", 0))
+    return open_exchange_socket(
+        local_ip=ctx.local_ip, multicast=ctx.multicast, ttl=ctx.multicast_ttl,
+        broadcast=plan.broadcast and bool(ctx.broadcast), bind_port=plan.bind_port,
+        listen_groups=plan.listen_groups,
+    )
 
 
 def destinations(ctx: DiscoveryContext, plan: UdpPlan) -> tuple[list[str], list[str]]:

@@ -2,6 +2,8 @@
 
 Two ways to listen, chosen by what the system allows:
 
+The sockets are opened by scanner.net (layer2.open_sniffer, udp.open_group_socket).
+
 - **sniff** (root or CAP_NET_RAW): one AF_PACKET socket on the interface, in promiscuous
   mode, receiving only (a kernel BPF filter keeps the discovery ports, ARP and DHCP when
   libpcap is there to compile it; the same test is made in Python either way). No socket
@@ -30,16 +32,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner import limits
+from scanner.net.layer2 import PACKET_OUTGOING, open_sniffer
+from scanner.net.udp import IP_PKTINFO, open_group_socket
 from scanner.passive.datagrams import GROUPS, PORTS
 from scanner.passive.frames import FrameReader, wanted
 from scanner.passive.heard import Heard
 
-ETH_P_ALL = 0x0003
-SOL_PACKET, PACKET_ADD_MEMBERSHIP, PACKET_MR_PROMISC, PACKET_IGNORE_OUTGOING = 263, 1, 1, 23
-PACKET_OUTGOING = 4
-IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
-RCVBUF = 4 * 1024 * 1024
-_SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 FRAME_MAX = 65_535 + 64
 BURST = 256
 """Most packets read from one socket before the others get their turn."""
@@ -66,67 +64,6 @@ class ListenResult:
     seconds: float
     interrupted: bool
     kernel_filter: bool = False
-
-
-def _rcvbuf(sock: socket.socket) -> None:
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, RCVBUF)
-    except OSError:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
-
-
-def _kernel_filter(sock: socket.socket, interface: str) -> bool:
-    """Attach the BPF filter if libpcap can compile it; False (Python filters) otherwise."""
-    try:
-        from scapy.arch.linux import attach_filter
-        from scapy.error import Scapy_Exception
-
-        try:
-            attach_filter(sock, KERNEL_FILTER, interface)
-        except (Scapy_Exception, ImportError, OSError, ValueError, AttributeError):
-            return False
-    except ImportError:
-        return False
-    return True
-
-
-def open_sniffer(interface: str) -> tuple[socket.socket, bool]:
-    """A promiscuous, receive-only packet socket on `interface` (PermissionError without
-    privilege); and whether the kernel filter is attached."""
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)  # hears nothing until bound
-    try:
-        _rcvbuf(sock)
-        filtered = _kernel_filter(sock, interface)
-        sock.bind((interface, ETH_P_ALL))
-        membership = struct.pack("iHH8s", socket.if_nametoindex(interface), PACKET_MR_PROMISC,
-                                 0, b"")
-        sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, membership)
-        with contextlib.suppress(OSError):  # Linux < 4.20: outgoing frames are skipped below
-            sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock, filtered
-
-
-def open_group_socket(port: int, groups: tuple[str, ...], ifindex: int) -> socket.socket:
-    """A UDP socket bound to `port`, joined to `groups` on interface `ifindex` (ip_mreqn),
-    that only receives."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
-        _rcvbuf(sock)
-        sock.bind(("0.0.0.0", port))
-        for group in groups:
-            membership = socket.inet_aton(group) + bytes(4) + struct.pack("i", ifindex)
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 def _arrived_on(ancillary: list[tuple[int, int, bytes]]) -> int | None:
@@ -188,7 +125,7 @@ def _sockets(plan: ListenPlan, heard: Heard, loop: _Loop) -> Iterator[tuple[Any,
     try:
         if plan.sniff is not False:
             try:
-                sniffer, filtered = open_sniffer(plan.interface)
+                sniffer, filtered = open_sniffer(plan.interface, KERNEL_FILTER)
                 opened.append(sniffer)
                 selector.register(sniffer, selectors.EVENT_READ, lambda: loop.sniffed(sniffer))
                 mode = "sniff"
