@@ -234,7 +234,7 @@ def _snmp(sample: Sample) -> list[tuple[str, str]]:
 
 
 def _ubnt(sample: Sample) -> list[tuple[str, str]]:
-    from scanner.discovery.ubnt import parse_ubnt
+    from scanner.protocols.ubnt import parse_ubnt
 
     raw = sample.raw.strip()
     data = ast.literal_eval(raw) if raw.startswith(("b'", 'b"')) else bytes.fromhex(raw)

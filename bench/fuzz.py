@@ -32,9 +32,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scanner.discovery import dhip, sadp, ssdp, ubnt, wsd, xm  # noqa: E402
-from scanner.discovery.base import Findings, http_target  # noqa: E402
-from scanner.discovery.udp import Datagram  # noqa: E402
 from scanner.errors import DecodeError  # noqa: E402
 from scanner.parse import (  # noqa: E402
     auth,
@@ -55,7 +52,10 @@ from scanner.parse import sadp as sadp_parse  # noqa: E402
 from scanner.parse import ssdp as ssdp_parse  # noqa: E402
 from scanner.parse import wsd as wsd_parse  # noqa: E402
 from scanner.parse import xm as xm_parse  # noqa: E402
-from scanner.probes.banner import banner_text  # noqa: E402
+from scanner.protocols import dhip, sadp, ssdp, ubnt, wsd, xm  # noqa: E402
+from scanner.protocols.banner import banner_text  # noqa: E402
+from scanner.protocols.lan import Findings, http_target  # noqa: E402
+from scanner.protocols.udp import Datagram  # noqa: E402
 from scanner.sim import hostile  # noqa: E402
 from scanner.sim.personas import load_personas  # noqa: E402
 from scanner.sim.responders import BUILDERS, load_discovery_personas  # noqa: E402
@@ -155,7 +155,7 @@ def _all_fields(data: bytes) -> None:
 def _url(data: bytes) -> None:
     target = http_target(data.decode("utf-8", "surrogateescape"))
     if target is not None:
-        from scanner.probes.http import build_request
+        from scanner.protocols.http import build_request
 
         build_request(target[0], target[1], target[2], 80)
 

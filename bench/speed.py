@@ -49,7 +49,7 @@ from speedlab import (  # noqa: E402
     sweep_lan,
 )
 
-from scanner.probes.registry import DEFAULT_PORTS  # noqa: E402
+from scanner.protocols.registry import DEFAULT_PORTS  # noqa: E402
 from scanner.scope import parse_targets  # noqa: E402
 
 LAN = "198.18.0.0/24"

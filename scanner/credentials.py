@@ -13,7 +13,7 @@ The file is TOML, one ``[[credential]]`` table per set::
 
 ``CAMSCAN_USER`` and ``CAMSCAN_PASSWORD`` (both) give one more set, for every target. A host
 gets the *first* set whose scope holds it, and only that one: camscan never tries a second
-password on a device (see scanner/probes/credentialed.py and the README's Safety section).
+password on a device (see scanner/engine/credentialed.py and the README's Safety section).
 A set's scope only narrows: credentials go to hosts inside the scan's scope and the set's.
 """
 

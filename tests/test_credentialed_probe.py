@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 
 from scanner.credentials import Credential, Credentials
+from scanner.engine.credentialed import Session, extend, identify
+from scanner.engine.scan import ScanRequest, run_scan
+from scanner.engine.unicast import HostReport, UnicastOptions
 from scanner.errors import ScopeError
 from scanner.model import Device, Observation, Outcome, ProbeStatus
 from scanner.net.tcp import Net
-from scanner.probes.base import ProbeContext
-from scanner.probes.credentialed import Session, extend, identify
+from scanner.protocols.host import ProbeContext
 from scanner.recognize import Recognizer
-from scanner.scan import ScanRequest, run_scan
 from scanner.scope import parse_targets
-from scanner.unicast import HostReport, UnicastOptions
 
 CAPTURES = Path(__file__).parent / "fixtures" / "captures"
 ISAPI_XML = (CAPTURES / "hikvision-ds-2cd2386g2-iu-v5.7.18.isapi.xml").read_text()

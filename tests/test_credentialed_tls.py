@@ -19,11 +19,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from scanner.credentials import Credentials
+from scanner.engine.credentialed import extend
 from scanner.model import Outcome, ProbeStatus
 from scanner.net.tcp import Net
-from scanner.probes.base import ProbeContext
-from scanner.probes.credentialed import extend
-from scanner.probes.tls import TlsProbe
+from scanner.protocols.host import ProbeContext
+from scanner.protocols.tls import TlsProbe
 from scanner.scope import parse_targets
 from tests.test_credentialed_probe import HIKVISION, Camera, credentials, report
 

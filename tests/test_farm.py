@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from scanner import farm
+from scanner.engine import farm
+from scanner.engine.farm import FARM_MIN_ADDRESSES, FARM_RATE, SweepJob, processes_for
+from scanner.engine.unicast import HostReport, UnicastOptions, probe_hosts
 from scanner.errors import UsageError
-from scanner.farm import FARM_MIN_ADDRESSES, FARM_RATE, SweepJob, processes_for
 from scanner.net.pacer import Pacer
 from scanner.scope import parse_targets
-from scanner.unicast import HostReport, UnicastOptions, probe_hosts
 
 TARGET = "127.77.62.0/23"  # 510 hosts, every one local: closed ports answer with a RST
 OPEN = {("127.77.62.5", 18090), ("127.77.63.7", 18091), ("127.77.63.7", 18090)}

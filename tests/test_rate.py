@@ -17,19 +17,19 @@ from pathlib import Path
 
 import pytest
 
-from scanner import scan as scan_module
 from scanner.cli import main
-from scanner.discovery import make_context
-from scanner.discovery.base import DiscoveryContext, DiscoveryResult
-from scanner.discovery.udp import UdpPlan, exchange
+from scanner.engine import scan as scan_module
+from scanner.engine.discovery import make_context
+from scanner.engine.scan import ScanRequest, run_scan
+from scanner.engine.unicast import UnicastOptions
 from scanner.model import Outcome
 from scanner.net import Network
 from scanner.net.pacer import Pacer
 from scanner.net.tcp import Net
+from scanner.protocols.lan import DiscoveryContext, DiscoveryResult
+from scanner.protocols.udp import UdpPlan, exchange
 from scanner.recognize import Recognizer
-from scanner.scan import ScanRequest, run_scan
 from scanner.scope import parse_targets
-from scanner.unicast import UnicastOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 

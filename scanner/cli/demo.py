@@ -5,7 +5,7 @@ on 127.77.0.11-102; the discovery personas (scanner/sim/data/discovery/) answer 
 WS-Discovery, SSDP, Ubiquiti and Xiongmai discovery on 127.77.0.150 and up, or on the address
 of the unicast persona that is the same device (`colocate`). On loopback there is no LAN to
 multicast to, so the demo asks every address directly (directed discovery, as for cameras
-behind a router). The scan is the real one (scanner.scan.run_scan), so the demo shows what
+behind a router). The scan is the real one (scanner.engine.scan.run_scan), so the demo shows what
 `camscan scan` does. Nothing leaves lo.
 """
 
@@ -28,15 +28,15 @@ from scanner.cli.options import (
     policy_option,
     timeout_option,
 )
-from scanner.discovery import make_context
+from scanner.engine.discovery import make_context
+from scanner.engine.scan import ScanRequest, run_scan
+from scanner.engine.unicast import UnicastOptions
 from scanner.output import Formatter
 from scanner.progress import progress
 from scanner.recognize import Recognizer
-from scanner.scan import ScanRequest, run_scan
 from scanner.scope import parse_targets
 from scanner.sim.lab import Lab
 from scanner.sim.responders import DiscoveryPersona, Responder, load_discovery_personas
-from scanner.unicast import UnicastOptions
 
 DISCOVERY_BASE = 150
 """Discovery personas that are no unicast persona's twin get 127.77.0.150 and up."""

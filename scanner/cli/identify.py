@@ -14,8 +14,8 @@ from scanner.cli.options import (
     pcap_option,
     policy_option,
 )
+from scanner.engine.scan import identify_info
 from scanner.identify import read_observations
-from scanner.scan import identify_info
 
 
 @click.command()

@@ -1,4 +1,4 @@
-"""``camscan scan``: the options become one ScanRequest, run by scanner.scan.run_scan."""
+"""``camscan scan``: the options become one ScanRequest, run by scanner.engine.scan.run_scan."""
 
 from __future__ import annotations
 
@@ -23,13 +23,13 @@ from scanner.cli.options import (
     rate_option,
     timeout_option,
 )
+from scanner.engine.scan import ScanRequest, run_scan
 from scanner.progress import progress
 from scanner.recognize.oui import read_in_background
-from scanner.scan import ScanRequest, run_scan
 
 if TYPE_CHECKING:
     from scanner.credentials import Credentials
-    from scanner.discovery.base import DiscoveryContext
+    from scanner.protocols.lan import DiscoveryContext
     from scanner.scope import Scope
 
 
@@ -104,8 +104,8 @@ def scan(
 
     Only the targets given are contacted. With no TARGET, the subnet(s) of the chosen
     interface (-i, default: the one holding the default route) are scanned."""
-    from scanner.probes.registry import DEFAULT_PORTS
-    from scanner.unicast import UnicastOptions
+    from scanner.engine.unicast import UnicastOptions
+    from scanner.protocols.registry import DEFAULT_PORTS
 
     window = parse_timeout(timeout)
     port_list = parse_ports(ports) if ports is not None else tuple(DEFAULT_PORTS)
@@ -157,7 +157,7 @@ def _discovery(
     unicast_all: bool, window: float,
 ) -> DiscoveryContext:
     """The discovery plan for the scope; noted in the options and, when narrowed, on stderr."""
-    from scanner.discovery.plan import plan
+    from scanner.engine.plan import plan
 
     chosen = plan(scope, interface, multicast=multicast, unicast_all=unicast_all, timeout=window)
     options["discovery_plan"] = chosen.describe()

@@ -1,6 +1,6 @@
 """The network layer: the only room that opens sockets.
 
-A scan builds one :class:`Network` (scanner.scan.run_scan) and hands it to everything that
+A scan builds one :class:`Network` (scanner.engine.scan.run_scan) and hands it to everything that
 sends: the port sweep and service probes, the credentialed stage, discovery's directed
 datagrams and its follow-up calls (ONVIF XAddrs, UPnP LOCATION). So ``--rate`` and
 ``--per-host-rate`` are one pacer, the TCP connection slots are one pool, and every
@@ -10,7 +10,7 @@ connection is checked against the one scope. The modules:
 - connector: the batched non-blocking connect loop of the port sweep;
 - pacer: the global and per-host rate every connect and directed datagram waits on.
 
-The one exception is a sweep helper of scanner.farm: another process, which builds its own
+The one exception is a sweep helper of scanner.engine.farm: another process, which builds its own
 Network from its share of the rate (SweepJob).
 """
 

@@ -3,7 +3,7 @@
 The protocol is the one whose port the datagram came *from* (a device answers from its
 service port) or, failing that, the one it went *to* (announcements and queries go to the
 service port). What a device sends unasked or to someone else's query is read with the same
-functions the discovery probes use for their own answers (scanner.discovery.*.read_answer),
+functions the discovery probes use for their own answers (scanner.protocols.*.read_answer),
 so a datagram means the same thing whether camscan asked or only listened:
 
 - ``ssdp``: NOTIFY (alive, byebye, update) and M-SEARCH answers -> ``ssdp.response``;
@@ -21,8 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scanner import limits
-from scanner.discovery import dhip, onvif, sadp, ssdp, tdp, ubnt, wsd, xm
-from scanner.discovery.udp import Datagram
 from scanner.errors import DecodeError
 from scanner.parse.kv import decode_text
 from scanner.parse.sadp import parse_sadp
@@ -31,6 +29,8 @@ from scanner.parse.wsd import parse_probematch
 from scanner.parse.xmlsafe import parse_xml
 from scanner.passive.heard import Heard
 from scanner.passive.mdns import read_mdns
+from scanner.protocols import dhip, onvif, sadp, ssdp, tdp, ubnt, wsd, xm
+from scanner.protocols.udp import Datagram
 
 #: port -> protocol, for every discovery protocol camscan understands.
 PORTS: dict[int, str] = {

@@ -1,6 +1,6 @@
 """What passive listening or a packet capture heard, kept per protocol and per host.
 
-Every protocol's observations go to its own :class:`~scanner.discovery.base.Findings` (the
+Every protocol's observations go to its own :class:`~scanner.protocols.lan.Findings` (the
 same bounded, deduplicating collector the discovery probes use), so the discovery modules'
 answer readers can write into it unchanged. A :class:`Tally` per protocol counts what was
 read, what was not a device's message (someone's query, a Bye) and what was unreadable; it
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scanner.discovery.base import Findings
 from scanner.model import Outcome, ProbeStatus
+from scanner.protocols.lan import Findings
 
 HOSTS_MAX = 4096
 """Most hosts kept: a flood of spoofed sources costs a known amount of memory."""

@@ -5,7 +5,7 @@ answer to anyone's query, or an announcement a device multicasts when it starts 
 names service instances with PTR, SRV and TXT records and the host's addresses with A
 records. Each instance becomes the same two observations the active mDNS probe makes:
 ``mdns.instance`` (the full instance name, service type included; port from SRV) and
-``mdns.txt`` (``key=value`` pairs, rendered by scanner.discovery.mdns.txt_text).
+``mdns.txt`` (``key=value`` pairs, rendered by scanner.protocols.mdns.txt_text).
 
 Whose facts are they? The sender's, unless the message's A records for the instance's host
 name list other addresses only (a sleep proxy answering for a sleeping host): then those.
@@ -30,11 +30,11 @@ from zeroconf import (  # type: ignore[attr-defined]
 )
 
 from scanner import limits
-from scanner.discovery.mdns import PORT, txt_text
-from scanner.discovery.udp import Datagram
 from scanner.errors import DecodeError
 from scanner.parse.http import cap_text
 from scanner.passive.heard import Heard
+from scanner.protocols.mdns import PORT, txt_text
+from scanner.protocols.udp import Datagram
 
 RECORDS_MAX = 256
 """Records looked at in one message."""

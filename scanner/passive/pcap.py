@@ -20,7 +20,7 @@ from scanner.errors import UsageError
 from scanner.passive.frames import FrameReader, wanted
 from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams
-from scanner.probes.registry import DEFAULT_PORTS
+from scanner.protocols.registry import DEFAULT_PORTS
 
 PACKETS_MAX = 1_000_000
 SIZE_MAX = 1024 * limits.KIB * limits.KIB

@@ -13,12 +13,12 @@ import ipaddress
 from collections.abc import Callable
 
 from scanner import __version__
+from scanner.engine.scan import now
 from scanner.model import Device, Observation, Outcome, ProbeStatus, ScanInfo
 from scanner.passive.heard import Heard
 from scanner.passive.listen import ListenPlan, ListenResult, listen
 from scanner.passive.pcap import CaptureBounds, Warn, read_capture
 from scanner.recognize import Recognizer
-from scanner.scan import now
 
 DeviceSink = Callable[[Device], None]
 LISTENED = ("ssdp", "wsd", "mdns", "sadp", "dhip", "ubnt", "xm", "tdp", "arp", "dhcp")

@@ -5,7 +5,7 @@ port, payload is placed by sequence number (relative to the SYN, or to the first
 seen), repeats are ignored, and the stream stops at the first gap or at its byte cap. Then
 each direction is judged by what it starts with, so either side may be the server:
 
-- ``HTTP/1.x`` answers go through the HTTP probe's own reader (scanner.probes.http
+- ``HTTP/1.x`` answers go through the HTTP probe's own reader (scanner.protocols.http
   ``read_response``: chunked, gzip, caps) and recorder; the client's request line of the
   same connection says which page it is: ``/`` (or unknown) -> server, auth, title, body;
   ``/favicon.ico`` -> ``http.favicon_md5``; any other page -> its headers only. A body
@@ -34,11 +34,11 @@ from scanner.parse.onvif import parse_device_information
 from scanner.parse.upnp import parse_upnp_description
 from scanner.passive.heard import Heard
 from scanner.passive.tls_stream import looks_like_server_hello, server_handshake
-from scanner.probes.banner import banner_text
-from scanner.probes.base import ProbeFailed, Recorder
-from scanner.probes.http import Response, read_response, record_page
-from scanner.probes.rtsp import record_answer as record_rtsp
-from scanner.probes.tls import record_certificate
+from scanner.protocols.banner import banner_text
+from scanner.protocols.host import ProbeFailed, Recorder
+from scanner.protocols.http import Response, read_response, record_page
+from scanner.protocols.rtsp import record_answer as record_rtsp
+from scanner.protocols.tls import record_certificate
 
 FLOWS_MAX = 4096
 """Most connection directions followed (a capture of a /16 sweep is mostly SYN/RST)."""

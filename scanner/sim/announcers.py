@@ -16,7 +16,7 @@ site address) and ``{message_id}`` (WS-Discovery: a fresh uuid per message).
 - ``sadp``: the SADP persona of scanner/sim/data/discovery answering inquiries, which
   Hikvision devices send *to the group* (scanner.sim.responders.Responder);
 - role ``sadp-tool``: an administrator's search tool asking SADP each interval (the
-  inquiry of scanner.discovery.sadp), so the devices' answers fill the group.
+  inquiry of scanner.protocols.sadp), so the devices' answers fill the group.
 
 Run one announcer per network namespace (``ip netns exec NS python -m
 scanner.sim.announcers NAME ADDRESS``); it prints ``ready`` and runs until SIGTERM. It only
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scanner.discovery import sadp, ssdp, wsd
+from scanner.protocols import sadp, ssdp, wsd
 from scanner.sim.responders import Responder, fill, load_discovery_personas
 
 LAB = ipaddress.IPv4Network("198.18.0.0/15")

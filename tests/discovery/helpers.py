@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from scanner.discovery.base import DiscoveryContext
+from scanner.protocols.lan import DiscoveryContext
 from scanner.scope import parse_targets
 from scanner.sim.responders import DiscoveryPersona, load_discovery_personas
 

@@ -8,14 +8,14 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from scanner.discovery.base import DiscoveryProbe, DiscoveryResult
-from scanner.discovery.dhip import DhipProbe
-from scanner.discovery.sadp import SadpProbe
-from scanner.discovery.ssdp import SsdpProbe
-from scanner.discovery.ubnt import UbntProbe
-from scanner.discovery.wsd import WsdProbe
-from scanner.discovery.xm import XmProbe
 from scanner.model import Outcome
+from scanner.protocols.dhip import DhipProbe
+from scanner.protocols.lan import DiscoveryProbe, DiscoveryResult
+from scanner.protocols.sadp import SadpProbe
+from scanner.protocols.ssdp import SsdpProbe
+from scanner.protocols.ubnt import UbntProbe
+from scanner.protocols.wsd import WsdProbe
+from scanner.protocols.xm import XmProbe
 from scanner.sim.responders import BUILDERS, PORTS, Responder
 
 from .helpers import BY_NAME, lo_context, place, run

@@ -7,21 +7,21 @@ import json
 
 import pytest
 
-from scanner.discovery import discover_all
-from scanner.discovery.base import DiscoveryProbe, DiscoveryResult
-from scanner.discovery.dhip import DhipProbe
-from scanner.discovery.mdns import MdnsProbe
-from scanner.discovery.sadp import SadpProbe
-from scanner.discovery.ssdp import SsdpProbe
-from scanner.discovery.tdp import TdpProbe, answer_json, request
-from scanner.discovery.ubnt import UbntProbe
-from scanner.discovery.wsd import WsdProbe
-from scanner.discovery.xm import XmProbe
+from scanner.engine.discovery import discover_all
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.parse.dhip import parse_dhip
 from scanner.parse.sadp import parse_sadp
 from scanner.parse.wsd import parse_probematch
+from scanner.protocols.dhip import DhipProbe
+from scanner.protocols.lan import DiscoveryProbe, DiscoveryResult
+from scanner.protocols.mdns import MdnsProbe
+from scanner.protocols.sadp import SadpProbe
+from scanner.protocols.ssdp import SsdpProbe
+from scanner.protocols.tdp import TdpProbe, answer_json, request
+from scanner.protocols.ubnt import UbntProbe
+from scanner.protocols.wsd import WsdProbe
+from scanner.protocols.xm import XmProbe
 from scanner.sim.responders import DiscoveryPersona, Responder
 
 from .helpers import lo_context, place, run

@@ -14,13 +14,13 @@ from collections.abc import Callable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scanner.discovery import dhip, onvif, sadp, ssdp, ubnt, wsd, xm
-from scanner.discovery.base import Findings, http_target
-from scanner.discovery.mdns import txt_text
-from scanner.discovery.udp import Datagram
 from scanner.errors import DecodeError
 from scanner.model import Outcome
-from scanner.probes.http import build_request
+from scanner.protocols import dhip, onvif, sadp, ssdp, ubnt, wsd, xm
+from scanner.protocols.http import build_request
+from scanner.protocols.lan import Findings, http_target
+from scanner.protocols.mdns import txt_text
+from scanner.protocols.udp import Datagram
 from scanner.sim.responders import BUILDERS, load_discovery_personas
 from tests.parse.structured_captures import mutations
 

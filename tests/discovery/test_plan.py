@@ -11,7 +11,7 @@ import ipaddress
 import pytest
 
 import scanner.interfaces
-from scanner.discovery import plan as planning
+from scanner.engine import plan as planning
 from scanner.interfaces import Interface
 from scanner.scope import parse_targets
 

@@ -18,14 +18,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scanner.discovery.plan import plan
+from scanner.engine.plan import plan
+from scanner.engine.scan import ScanRequest, run_scan
+from scanner.engine.unicast import UnicastOptions
 from scanner.model import Device, ScanInfo
 from scanner.output import make_formatter
-from scanner.probes.registry import DEFAULT_PORTS
+from scanner.protocols.registry import DEFAULT_PORTS
 from scanner.recognize import Recognizer
-from scanner.scan import ScanRequest, run_scan
 from scanner.scope import parse_targets
-from scanner.unicast import UnicastOptions
 
 
 class Tee:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from scanner import limits
-from scanner.discovery import onvif
+from scanner.protocols import onvif
 from scanner.recognize import Recognizer
 from scanner.sim.hostile import ESCAPE_SERVER, load_hostile_personas
 from scanner.sim.personas import load_personas

@@ -1,7 +1,7 @@
 """The hostile personas scanned on loopback (127.77.1.0/24) with directed discovery.
 
 The quick version of test_hostile_lan.py, without namespaces or multicast: the real scan
-(scanner.scan.run_scan), each persona on its own loopback address, the outsider on
+(scanner.engine.scan.run_scan), each persona on its own loopback address, the outsider on
 127.77.1.250 outside the scope. It runs wherever the suite runs.
 """
 
@@ -14,16 +14,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from scanner.discovery import make_context
+from scanner.engine.discovery import make_context
+from scanner.engine.scan import ScanRequest, run_scan
+from scanner.engine.unicast import UnicastOptions
 from scanner.model import Device, Outcome
 from scanner.output import make_formatter
 from scanner.recognize import Recognizer
-from scanner.scan import ScanRequest, run_scan
 from scanner.scope import parse_targets
 from scanner.sim import hostile
 from scanner.sim.hostile import load_hostile_personas
 from scanner.sim.hostile_lab import HostileLab, Placement
-from scanner.unicast import UnicastOptions
 
 OUTSIDER = "127.77.1.250"
 VICTIM = "127.77.1.199"

@@ -234,10 +234,10 @@ def _wait_daemons(lan: Lan) -> None:
 def _wait_answering(lan: Lan, seconds: float = 10.0) -> None:
     """Until each daemon answers its discovery once (a bound socket is not yet a served one:
     wsdd binds before it enters its loop)."""
-    from scanner.discovery import make_context
-    from scanner.discovery.mdns import MdnsProbe
-    from scanner.discovery.ssdp import SsdpProbe
-    from scanner.discovery.wsd import WsdProbe
+    from scanner.engine.discovery import make_context
+    from scanner.protocols.mdns import MdnsProbe
+    from scanner.protocols.ssdp import SsdpProbe
+    from scanner.protocols.wsd import WsdProbe
     from scanner.scope import parse_targets
 
     probes = {"avahi": MdnsProbe(), "wsdd": WsdProbe(), "minidlna": SsdpProbe()}

@@ -21,7 +21,7 @@ import jsonschema
 import pytest
 
 from scanner.cli import main
-from scanner.discovery import DiscoveryResult, discover_all, make_context
+from scanner.engine.discovery import DiscoveryResult, discover_all, make_context
 from scanner.output import load_schema
 from scanner.recognize import Recognizer
 from scanner.scope import parse_targets

@@ -34,14 +34,14 @@ ANNOUNCE_EVERY = 1.5
 def _record() -> None:
     from scapy.utils import PcapWriter
 
-    from scanner.discovery import make_context
+    from scanner.engine.discovery import make_context
+    from scanner.engine.scan import ScanRequest, run_scan
+    from scanner.engine.unicast import UnicastOptions
     from scanner.model import Device
     from scanner.recognize import Recognizer
-    from scanner.scan import ScanRequest, run_scan
     from scanner.scope import parse_targets
     from scanner.sim.announcers import ANNOUNCERS, SADP_TOOL
     from scanner.sim.responders import load_discovery_personas
-    from scanner.unicast import UnicastOptions
     from tests.lan.harness import running_lan
     from tests.passive.sandbox import Capture, plug_hosts, quiet_ipv6, start_announcers, stop
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.discovery import dhip, tdp
 from scanner.model import Outcome
 from scanner.parse.dhip import parse_dhip
 from scanner.parse.sadp import parse_sadp
 from scanner.passive.datagrams import DatagramReader, protocol_of
 from scanner.passive.heard import Heard
+from scanner.protocols import dhip, tdp
 from scanner.sim.announcers import ASUS_NOTIFY, DAHUA_HELLO
 from scanner.sim.responders import fill
 
@@ -77,7 +77,7 @@ def test_wsd_hello_probematch_and_bye() -> None:
 
 def test_sadp_answer_to_someone_elses_inquiry() -> None:
     """A ProbeMatch echoing another tool's Uuid is read; the inquiry itself is not a device."""
-    from scanner.discovery.sadp import inquiry
+    from scanner.protocols.sadp import inquiry
 
     heard = _read("sadp", answer("hik-ds2cd2385g1", "sadp", IP), inquiry("A-TOOLS-UUID"))
     (reply,) = _values(heard, "sadp", "sadp.reply")

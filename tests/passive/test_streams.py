@@ -19,8 +19,8 @@ import pytest
 from scanner.passive.frames import FrameReader
 from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams
-from scanner.probes.registry import DEFAULT_PORTS
-from scanner.probes.tls import client_context
+from scanner.protocols.registry import DEFAULT_PORTS
+from scanner.protocols.tls import client_context
 from scanner.sim.personas import load_personas
 from scanner.sim.servers import render
 

@@ -18,7 +18,7 @@ from scapy.layers.l2 import Ether
 from scapy.utils import wrpcap
 from zeroconf import DNSOutgoing, ServiceInfo, const  # type: ignore[attr-defined]
 
-from scanner.discovery import dhip, sadp, tdp, ubnt, wsd, xm
+from scanner.protocols import dhip, sadp, tdp, ubnt, wsd, xm
 from scanner.sim.responders import (
     BUILDERS,
     DiscoveryPersona,

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from scanner.net.tcp import Net
-from scanner.probes.base import ProbeContext
+from scanner.protocols.host import ProbeContext
 from scanner.scope import parse_targets
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

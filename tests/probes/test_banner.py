@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from scanner import limits
 from scanner.model import Outcome
-from scanner.probes.banner import BannerProbe, banner_text, strip_telnet
-from scanner.probes.base import ProbeResult
+from scanner.protocols.banner import BannerProbe, banner_text, strip_telnet
+from scanner.protocols.host import ProbeResult
 
 from .loopback import Handler, context, serve
 

@@ -28,8 +28,8 @@ from scanner.parse.http import (
     find_head_end,
     parse_head,
 )
-from scanner.probes.base import ProbeResult
-from scanner.probes.http import HttpProbe
+from scanner.protocols.host import ProbeResult
+from scanner.protocols.http import HttpProbe
 
 from .loopback import Handler, context, read_head, serve
 

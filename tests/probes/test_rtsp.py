@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.parse.rtsp import parse_rtsp_head, sdp_text
-from scanner.probes.base import ProbeResult
-from scanner.probes.rtsp import RtspProbe
+from scanner.protocols.host import ProbeResult
+from scanner.protocols.rtsp import RtspProbe
 
 from .loopback import context, read_head, serve
 

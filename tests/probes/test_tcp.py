@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import socket
 
+from scanner.engine.sweep import PortSweep, liveness_ports, sweep
 from scanner.model import Outcome, ProbeStatus
 from scanner.net.tcp import Net
-from scanner.probes.tcp import PortSweep, liveness_ports, sweep
 from scanner.scope import parse_targets
 
 

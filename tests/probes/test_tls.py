@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.parse.tls import certificate_names, render_name
-from scanner.probes.http import HttpProbe
-from scanner.probes.tls import TlsProbe
+from scanner.protocols.http import HttpProbe
+from scanner.protocols.tls import TlsProbe
 
 from .loopback import context, read_head, serve
 

@@ -1,4 +1,4 @@
-"""scanner.unicast.probe_hosts and the probe registry over a few 127.77.5.x hosts."""
+"""scanner.engine.unicast.probe_hosts and the probe registry over a few 127.77.5.x hosts."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from scanner.engine.unicast import HostReport, UnicastOptions, merge_statuses, probe_hosts
 from scanner.errors import ScopeError, UsageError
 from scanner.model import Outcome, ProbeStatus
-from scanner.probes.base import ProbeContext, ProbeResult, run_guarded
-from scanner.probes.registry import DEFAULT_PORTS, check_services, probes_for
+from scanner.protocols.host import ProbeContext, ProbeResult, run_guarded
+from scanner.protocols.registry import DEFAULT_PORTS, check_services, probes_for
 from scanner.scope import parse_targets
-from scanner.unicast import HostReport, UnicastOptions, merge_statuses, probe_hosts
 
 from .loopback import context, read_head, serve
 from .test_rtsp import DAHUA_405

@@ -17,9 +17,9 @@ import pytest
 
 import scanner.recognize as recognize_module
 from scanner.cli.demo import scan_demo
-from scanner.discovery import udp
 from scanner.model import Device, ScanInfo
 from scanner.net.tcp import Connection, Net
+from scanner.protocols import udp
 from scanner.recognize import Recognizer
 from scanner.sim.lab import Lab
 

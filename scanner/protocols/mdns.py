@@ -25,10 +25,10 @@ from zeroconf import BadTypeInNameException, IPVersion, ServiceStateChange, Zero
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
 from scanner import limits
-from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, summary
 from scanner.model import Outcome
 from scanner.net.mdns import zeroconf
 from scanner.parse.http import cap_text
+from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings, summary
 
 PORT = 5353
 ENUMERATION = "_services._dns-sd._udp.local."

@@ -1,10 +1,12 @@
-"""Which ports camscan sweeps, and which service probes run on each open one.
+"""The protocols camscan speaks: the discovery ones, the service probes, and which ports
+camscan sweeps and which service probes run on each open one.
 
-Adding a unicast protocol: a probe module, one entry in ``PROBES``, its ports in
-``PORT_PROBES``. The ``services`` override (port -> probe names) replaces the map for the ports
-it names, so the simulated LAN can serve HTTP on 10080 or RTSP on 10554. The name ``tcp``
-there means "open port only, no service probe". ``tls`` (certificate only) is for TLS ports
-that do not speak HTTP.
+Adding a discovery protocol: its module in scanner.protocols and one entry in
+``DISCOVERY_PROBES``. Adding a unicast protocol: a probe module, one entry in ``PROBES``,
+its ports in ``PORT_PROBES``. The ``services`` override (port -> probe names) replaces the
+map for the ports it names, so the simulated LAN can serve HTTP on 10080 or RTSP on 10554.
+The name ``tcp`` there means "open port only, no service probe". ``tls`` (certificate only)
+is for TLS ports that do not speak HTTP.
 
 | port | probes | why |
 | --- | --- | --- |
@@ -22,11 +24,34 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from scanner.errors import UsageError
-from scanner.probes.banner import BannerProbe
-from scanner.probes.base import ServiceProbe
-from scanner.probes.http import HttpProbe
-from scanner.probes.rtsp import RtspProbe
-from scanner.probes.tls import TlsProbe
+from scanner.protocols.arp import ArpProbe
+from scanner.protocols.banner import BannerProbe
+from scanner.protocols.dhip import DhipProbe
+from scanner.protocols.host import ServiceProbe
+from scanner.protocols.http import HttpProbe
+from scanner.protocols.lan import DiscoveryProbe
+from scanner.protocols.mdns import MdnsProbe
+from scanner.protocols.rtsp import RtspProbe
+from scanner.protocols.sadp import SadpProbe
+from scanner.protocols.ssdp import SsdpProbe
+from scanner.protocols.tdp import TdpProbe
+from scanner.protocols.tls import TlsProbe
+from scanner.protocols.ubnt import UbntProbe
+from scanner.protocols.wsd import WsdProbe
+from scanner.protocols.xm import XmProbe
+
+#: Every discovery protocol, once: asked of the whole LAN and/or each target directly.
+DISCOVERY_PROBES: tuple[DiscoveryProbe, ...] = (
+    WsdProbe(),  # ONVIF WS-Discovery 3702 (+ ONVIF calls to the sender's own XAddr)
+    SsdpProbe(),  # SSDP 1900 (+ UPnP description at the sender's LOCATION)
+    MdnsProbe(),  # mDNS / DNS-SD 5353 via python-zeroconf
+    SadpProbe(),  # Hikvision SADP 37020
+    DhipProbe(),  # Dahua DHIP 37810
+    UbntProbe(),  # Ubiquiti discovery 10001
+    XmProbe(),  # Xiongmai / XMEye 34569
+    TdpProbe(),  # TP-Link TDP 20002 (Tapo cameras, doorbells, hubs)
+    ArpProbe(),  # ARP sweep (root) or the kernel's neighbour table
+)
 
 #: Every unicast service probe, once.
 PROBES: tuple[ServiceProbe, ...] = (

@@ -18,10 +18,10 @@ import ipaddress
 import struct
 from dataclasses import dataclass
 
-from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings
-from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
 from scanner.errors import DecodeError
 from scanner.parse.kv import normalize_mac
+from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
+from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 PORT = 10001
 GROUP = "233.89.188.1"

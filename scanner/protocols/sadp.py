@@ -16,12 +16,12 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from scanner.discovery.base import GLOBAL, DiscoveryContext, DiscoveryResult, Findings
-from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
 from scanner.errors import DecodeError
 from scanner.model import Outcome, ProbeStatus
 from scanner.parse.kv import decode_text
 from scanner.parse.sadp import parse_sadp
+from scanner.protocols.lan import GLOBAL, DiscoveryContext, DiscoveryResult, Findings
+from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 PORT = 37020
 GROUP = "239.255.255.250"

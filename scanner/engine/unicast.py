@@ -16,13 +16,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from scanner import limits
+from scanner.engine.farm import HELPER_MAX_HOSTS, SweepJob, farm_sweep, processes_for
+from scanner.engine.sweep import PortSweep, sweep
 from scanner.errors import UsageError
-from scanner.farm import HELPER_MAX_HOSTS, SweepJob, farm_sweep, processes_for
 from scanner.model import Observation, Outcome, ProbeStatus
 from scanner.net import Network
 from scanner.net.pacer import Pacer
 from scanner.net.tcp import fd_budget
-from scanner.probes.base import (
+from scanner.protocols.host import (
     BANNER_WINDOW,
     ProbeContext,
     ProbeResult,
@@ -30,8 +31,7 @@ from scanner.probes.base import (
     run_guarded,
     seconds,
 )
-from scanner.probes.registry import DEFAULT_PORTS, PROBES, check_services, probes_for
-from scanner.probes.tcp import PortSweep, sweep
+from scanner.protocols.registry import DEFAULT_PORTS, PROBES, check_services, probes_for
 from scanner.scope import Scope
 
 #: Which status wins when one probe ran on several ports (first = best).
@@ -74,7 +74,7 @@ class UnicastOptions:
     assume_up: bool = False
     """Sweep every port of every address, even one silent on the first two (nmap's -Pn)."""
     sweep_processes: int | None = None
-    """Processes that sweep (scanner.farm); None: one per CPU for a big scope at a rate one
+    """Processes that sweep (scanner.engine.farm); None: one per CPU for a big scope at a rate one
     process cannot send, else 1 (the sweep runs in this process)."""
 
     def with_max_hosts(self, max_hosts: int) -> UnicastOptions:
@@ -135,7 +135,7 @@ async def probe_hosts(
 
     ``on_host`` may be a plain function or a coroutine function; an exception it raises
     stops the scan and propagates. Bad options raise UsageError before anything is sent.
-    ``network`` is the scan's (scanner.scan.run_scan); None: one made from ``options``.
+    ``network`` is the scan's (scanner.engine.scan.run_scan); None: one made from ``options``.
     """
     ports, services = _port_plan(options)
     network = network or scan_network(scope, options)
@@ -209,7 +209,7 @@ async def _farmed(
     on_host: HostCallback,
     progress: _Progress,
 ) -> None:
-    """Helpers sweep (scanner.farm); this process probes the open ports they report."""
+    """Helpers sweep (scanner.engine.farm); this process probes the open ports they report."""
     queue: asyncio.Queue[tuple[str, PortSweep] | None] = asyncio.Queue(4 * options.max_hosts)
 
     async def swept(ip: str, result: PortSweep) -> None:

@@ -17,15 +17,21 @@ from dataclasses import dataclass, field
 
 from scanner import __version__
 from scanner.credentials import Credentials
-from scanner.discovery import DiscoveryContext, DiscoveryResult, discover_all
-from scanner.discovery.arp import read_neighbour_table
+from scanner.engine.credentialed import with_credentials
+from scanner.engine.discovery import DiscoveryContext, DiscoveryResult, discover_all
+from scanner.engine.unicast import (
+    HostCallback,
+    HostReport,
+    UnicastOptions,
+    probe_hosts,
+    scan_network,
+)
 from scanner.model import Device, Observation, ProbeStatus, ScanInfo
-from scanner.probes.credentialed import with_credentials
-from scanner.probes.registry import probes_for
 from scanner.progress import ProgressSink
+from scanner.protocols.arp import read_neighbour_table
+from scanner.protocols.registry import probes_for
 from scanner.recognize import Recognizer
 from scanner.scope import Scope
-from scanner.unicast import HostCallback, HostReport, UnicastOptions, probe_hosts, scan_network
 
 DeviceSink = Callable[[Device], None]
 
@@ -42,7 +48,7 @@ class ScanRequest:
     """None: no discovery at all (the port sweep alone)."""
     credentials: Credentials | None = None
     """None: no login is ever attempted (the default). Set: each host serving HTTP gets one
-    attempt with the set that covers it (scanner.probes.credentialed)."""
+    attempt with the set that covers it (scanner.engine.credentialed)."""
 
 
 def now() -> str:

@@ -29,7 +29,7 @@ from scanner.parse.http import (
     is_chunked,
     parse_head,
 )
-from scanner.probes.base import (
+from scanner.protocols.host import (
     USER_AGENT,
     ProbeContext,
     ProbeFailed,
@@ -38,7 +38,7 @@ from scanner.probes.base import (
     connect,
     seconds,
 )
-from scanner.probes.tls import handshake, record_certificate
+from scanner.protocols.tls import handshake, record_certificate
 
 BODY_TEXT_MAX = 2 * limits.KIB
 """Characters of the page kept as ``http.body``."""

@@ -1,7 +1,8 @@
-"""Discovery: every way a camera answers when asked by the whole LAN or directly.
+"""Discovery: ask the whole LAN, or each target directly, by every discovery protocol.
 
-One module per protocol, each a :class:`DiscoveryProbe`; ``DISCOVERY_PROBES`` lists them and
-:func:`discover_all` runs them concurrently and merges what they found. The CLI builds the
+One module per protocol in scanner.protocols, each a :class:`DiscoveryProbe`; the registry's
+``DISCOVERY_PROBES`` lists them and :func:`discover_all` runs them concurrently and merges
+what they found. The CLI builds the
 :class:`DiscoveryContext` with :func:`make_context` (interface, its address and broadcast
 address, the scope, and whether to ask by multicast, directly, or both).
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 
-from scanner.discovery.arp import ArpProbe, read_neighbour_table
-from scanner.discovery.base import (
+from scanner.model import Outcome, ProbeStatus
+from scanner.protocols.arp import read_neighbour_table
+from scanner.protocols.lan import (
     DEFAULT_RATE,
     GLOBAL,
     DiscoveryContext,
@@ -20,28 +22,8 @@ from scanner.discovery.base import (
     DiscoveryResult,
     merge,
 )
-from scanner.discovery.dhip import DhipProbe
-from scanner.discovery.mdns import MdnsProbe
-from scanner.discovery.sadp import SadpProbe
-from scanner.discovery.ssdp import SsdpProbe
-from scanner.discovery.tdp import TdpProbe
-from scanner.discovery.ubnt import UbntProbe
-from scanner.discovery.wsd import WsdProbe
-from scanner.discovery.xm import XmProbe
-from scanner.model import Outcome, ProbeStatus
+from scanner.protocols.registry import DISCOVERY_PROBES
 from scanner.scope import Scope
-
-DISCOVERY_PROBES: tuple[DiscoveryProbe, ...] = (
-    WsdProbe(),  # ONVIF WS-Discovery 3702 (+ ONVIF calls to the sender's own XAddr)
-    SsdpProbe(),  # SSDP 1900 (+ UPnP description at the sender's LOCATION)
-    MdnsProbe(),  # mDNS / DNS-SD 5353 via python-zeroconf
-    SadpProbe(),  # Hikvision SADP 37020
-    DhipProbe(),  # Dahua DHIP 37810
-    UbntProbe(),  # Ubiquiti discovery 10001
-    XmProbe(),  # Xiongmai / XMEye 34569
-    TdpProbe(),  # TP-Link TDP 20002 (Tapo cameras, doorbells, hubs)
-    ArpProbe(),  # ARP sweep (root) or the kernel's neighbour table
-)
 
 __all__ = [
     "DISCOVERY_PROBES",
@@ -95,7 +77,7 @@ def make_context(
     """
     from scanner.interfaces import interfaces
 
-    name = interface  # never guessed here: the caller decides (see scanner.discovery.plan)
+    name = interface  # never guessed here: the caller decides (see scanner.engine.plan)
     known = interfaces().get(name or "")
     local_ip = broadcast = None
     if known is not None and known.addresses:

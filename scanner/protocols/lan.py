@@ -35,7 +35,7 @@ DEFAULT_RATE = 1000.0
 
 @dataclass(frozen=True)
 class DiscoveryContext:
-    """Where and how to ask. Built once per scan (see :func:`scanner.discovery.make_context`)."""
+    """Where and how to ask. Built once per scan (scanner.engine.discovery.make_context)."""
 
     scope: Scope
     """Only hosts in scope are reported or contacted again (XAddrs, LOCATION)."""
@@ -56,7 +56,7 @@ class DiscoveryContext:
     rate: float = DEFAULT_RATE
     """Upper bound on directed datagrams per second."""
     network: Network | None = None
-    """The scan's network layer (scanner.scan.run_scan sets it): directed datagrams wait on
+    """The scan's network layer (scanner.engine.scan.run_scan sets it): directed datagrams wait on
     its pacer and follow-up calls take its TCP slots. None: unpaced, slots of their own."""
 
     def tcp(self) -> Net:

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from scanner import limits
 from scanner.model import Outcome
-from scanner.probes.base import ProbeContext, ProbeFailed, ProbeResult, Recorder, connect, seconds
+from scanner.protocols.host import (
+    ProbeContext,
+    ProbeFailed,
+    ProbeResult,
+    Recorder,
+    connect,
+    seconds,
+)
 
 IDLE_AFTER_TEXT = 0.3
 """Seconds of silence after some text that end the listening early."""

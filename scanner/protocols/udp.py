@@ -24,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scanner import limits
-from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, summary
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.udp import open_exchange_socket
+from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings, summary
 
 DATAGRAMS_MAX = 8192
 """Most answers kept from one exchange: a flood costs a known amount of memory."""

@@ -4,7 +4,7 @@ Cameras present self-signed or vendor-CA certificates for an IP address, so noth
 verified: the certificate is evidence of who made the firmware, not a trust decision. Old
 firmware speaks TLS 1.0 with old ciphers, so the probing context accepts those too: it only
 ever reads a certificate and a login page and sends no secret. A connection that will carry
-one (a credentialed login, scanner.probes.credentialed) uses :func:`secret_context`
+one (a credentialed login, scanner.engine.credentialed) uses :func:`secret_context`
 instead: TLS 1.2 or later at the system's default security level (issue 12).
 """
 
@@ -19,7 +19,14 @@ from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.tls import certificate_names
-from scanner.probes.base import ProbeContext, ProbeFailed, ProbeResult, Recorder, connect, seconds
+from scanner.protocols.host import (
+    ProbeContext,
+    ProbeFailed,
+    ProbeResult,
+    Recorder,
+    connect,
+    seconds,
+)
 
 
 @functools.cache

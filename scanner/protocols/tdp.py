@@ -19,10 +19,10 @@ import json
 import secrets
 import struct
 
-from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings
-from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
 from scanner.errors import DecodeError
 from scanner.parse.kv import decode_text, normalize_mac
+from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
+from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 PORT = 20002
 HEADER = struct.Struct(">BBHHBBII")

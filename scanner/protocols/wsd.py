@@ -8,20 +8,20 @@ listed, so the types are never combined. An answer counts only if its RelatesTo 
 our MessageIDs (an answer without RelatesTo is accepted: some stacks leave it out).
 
 Each answer is kept whole as ``wsd.probematch``; then, for every answering host, its first
-XAddr on that host itself gets the ONVIF follow-up calls (scanner.discovery.onvif).
+XAddr on that host itself gets the ONVIF follow-up calls (scanner.protocols.onvif).
 """
 
 from __future__ import annotations
 
 import uuid
 
-from scanner.discovery import onvif
-from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, merge
-from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
 from scanner.errors import DecodeError
 from scanner.parse.kv import decode_text
 from scanner.parse.wsd import parse_probematch, probematch_table
 from scanner.parse.xmlsafe import parse_xml
+from scanner.protocols import onvif
+from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings, merge
+from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 PORT = 3702
 GROUP = "239.255.255.250"

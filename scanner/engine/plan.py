@@ -17,9 +17,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from scanner.discovery import make_context
-from scanner.discovery.base import DiscoveryContext
+from scanner.engine.discovery import make_context
 from scanner.interfaces import Interface, interfaces
+from scanner.protocols.lan import DiscoveryContext
 from scanner.scope import Scope
 
 DIRECTED_MAX = 65_536

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import struct
 
-from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings
-from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
 from scanner.errors import DecodeError
 from scanner.parse.dhip import HEADER_LEN, MAGIC, parse_dhip
 from scanner.parse.kv import decode_text, normalize_mac
+from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
+from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 PORT = 37810
 GROUP = "239.255.255.251"

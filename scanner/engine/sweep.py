@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from scanner import limits
 from scanner.model import Outcome, ProbeStatus
 from scanner.net.tcp import Net
-from scanner.probes.base import seconds
+from scanner.protocols.host import seconds
 
 NAME = "tcp"
 LIVENESS_PORTS = (80, 443)

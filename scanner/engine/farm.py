@@ -13,7 +13,7 @@ scan ends early.
 A helper runs this very module and nothing else: it is started isolated (``python -I``: no
 working directory, no PYTHONPATH, no user site on sys.path) with the directory of the
 parent's own ``scanner`` package put first, so a ``scanner/`` folder in the working directory
-never runs (``python -m scanner.farm`` ran it; issue 12, item 8). Each helper ends with a
+never runs (``python -m scanner.engine.farm`` ran it; issue 12, item 8). Each helper ends with a
 line saying how many addresses it swept; a helper that dies or falls short of its share
 makes the scan fail with one line, never a scan that exits 0 with results missing.
 """
@@ -31,12 +31,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
 
+from scanner.engine.sweep import NAME, PortSweep, sweep
 from scanner.errors import UsageError
 from scanner.model import Outcome, ProbeStatus
 from scanner.net import Network
 from scanner.net.pacer import Pacer
 from scanner.net.tcp import fd_budget
-from scanner.probes.tcp import NAME, PortSweep, sweep
 from scanner.scope import Scope
 
 FARM_MIN_ADDRESSES = 4096
@@ -47,7 +47,9 @@ HELPER_MAX_HOSTS = 256
 """Hosts one helper sweeps at once: it is CPU-bound, and more only adds waits for slots."""
 _REPORT_EVERY = 0.05
 """Seconds between a helper's progress lines (and flushes)."""
-_BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from scanner.farm import main; main()"
+_BOOTSTRAP = (
+    "import sys; sys.path.insert(0, sys.argv[1]); from scanner.engine.farm import main; main()"
+)
 """What an isolated helper runs: this module, from the parent's own package directory."""
 
 SweptCallback = Callable[[str, PortSweep], Awaitable[None]]
@@ -92,7 +94,7 @@ def processes_for(addresses: int, pacer: Pacer, requested: int | None = None) ->
 
 def helper_command() -> list[str]:
     """The command line of a helper: isolated, running this package's farm module."""
-    package_root = str(Path(__file__).resolve().parents[1])
+    package_root = str(Path(__file__).resolve().parents[2])
     return [sys.executable, "-I", "-c", _BOOTSTRAP, package_root]
 
 

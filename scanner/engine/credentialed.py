@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 from scanner import limits
 from scanner.credentials import Credential, Credentials
-from scanner.discovery import onvif
+from scanner.engine.unicast import HostReport, UnicastOptions
 from scanner.errors import DecodeError
 from scanner.model import Outcome, ProbeStatus
 from scanner.net.tcp import Net, deadline_after
@@ -52,7 +52,8 @@ from scanner.parse.auth import (
 from scanner.parse.isapi import parse_isapi_device_info
 from scanner.parse.kv import decode_text, parse_kv_lines
 from scanner.parse.onvif import parse_device_information
-from scanner.probes.base import (
+from scanner.protocols import onvif
+from scanner.protocols.host import (
     DEVICE_FAULTS,
     USER_AGENT,
     ProbeContext,
@@ -63,10 +64,9 @@ from scanner.probes.base import (
     failure_status,
     seconds,
 )
-from scanner.probes.http import Response, connection_failure, read_response
-from scanner.probes.registry import probes_for
-from scanner.probes.tls import handshake, secret_context
-from scanner.unicast import HostReport, UnicastOptions
+from scanner.protocols.http import Response, connection_failure, read_response
+from scanner.protocols.registry import probes_for
+from scanner.protocols.tls import handshake, secret_context
 
 PROBE = "credentialed"
 ISAPI = "/ISAPI/System/deviceInfo"

@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner import limits
-from scanner.discovery.base import Findings, http_target, own_targets
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import Net, deadline_after
 from scanner.parse.kv import decode_text
 from scanner.parse.onvif import parse_device_information
 from scanner.parse.xmlsafe import parse_xml
-from scanner.probes.base import USER_AGENT, ProbeContext, ProbeFailed, connect
-from scanner.probes.http import read_response
+from scanner.protocols.host import USER_AGENT, ProbeContext, ProbeFailed, connect
+from scanner.protocols.http import read_response
+from scanner.protocols.lan import Findings, http_target, own_targets
 
 PROBE = "onvif"
 DEVICE_NS = "http://www.onvif.org/ver10/device/wsdl"

@@ -14,10 +14,10 @@ import ipaddress
 import os
 from pathlib import Path
 
-from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings
 from scanner.model import Observation, Outcome, ProbeStatus
 from scanner.net.layer2 import arp_sweep
 from scanner.parse.kv import normalize_mac
+from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
 
 NEIGHBOUR_TABLE = Path("/proc/net/arp")
 SWEEP_MAX = 4096

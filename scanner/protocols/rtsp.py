@@ -16,7 +16,7 @@ from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.rtsp import sdp_text
-from scanner.probes.base import (
+from scanner.protocols.host import (
     USER_AGENT,
     ProbeContext,
     ProbeFailed,
@@ -24,7 +24,7 @@ from scanner.probes.base import (
     Recorder,
     connect,
 )
-from scanner.probes.http import Response, connection_failure, read_response
+from scanner.protocols.http import Response, connection_failure, read_response
 
 
 def build_request(method: str, url: str, cseq: int) -> bytes:

@@ -16,7 +16,15 @@ from collections.abc import Coroutine
 from typing import Any
 
 from scanner import limits
-from scanner.discovery.base import (
+from scanner.errors import DecodeError
+from scanner.model import Outcome
+from scanner.net.tcp import Net, deadline_after
+from scanner.parse.kv import decode_text
+from scanner.parse.ssdp import parse_ssdp
+from scanner.parse.upnp import parse_upnp_description
+from scanner.protocols.host import ProbeContext, ProbeFailed, connect
+from scanner.protocols.http import build_request, read_response
+from scanner.protocols.lan import (
     DiscoveryContext,
     DiscoveryResult,
     Findings,
@@ -24,15 +32,7 @@ from scanner.discovery.base import (
     merge,
     own_targets,
 )
-from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
-from scanner.errors import DecodeError
-from scanner.model import Outcome
-from scanner.net.tcp import Net, deadline_after
-from scanner.parse.kv import decode_text
-from scanner.parse.ssdp import parse_ssdp
-from scanner.parse.upnp import parse_upnp_description
-from scanner.probes.base import ProbeContext, ProbeFailed, connect
-from scanner.probes.http import build_request, read_response
+from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 PORT = 1900
 GROUP = "239.255.255.250"
