@@ -428,3 +428,40 @@ def test_parsers_are_total(data: bytes) -> None:
     assert isinstance(decode_text(data), str)
     title = extract_title(data.decode("latin-1"))
     assert title is None or isinstance(title, str)
+
+
+NOT_CHARSETS = ("rot13", "base64", "hex", "zlib", "idna", "undefined", "bz2", "uu", "quopri",
+                "punycode", "unicode_escape", "utf-7", "utf-16", "cp037")
+
+
+@pytest.mark.parametrize("label", NOT_CHARSETS)
+def test_device_charset_must_be_a_text_codec(label: str) -> None:
+    """A charset that is no ASCII-compatible text codec (issue 12, item 1) is ignored: the
+    page is read as if none was named, from the header and from a <meta>."""
+    page = b"<html><head><title>IPCamera</title></head></html>"
+    assert extract_title(decode_text(page, f"text/html; charset={label}")) == "IPCamera"
+    meta = f'<meta charset="{label}">'.encode() + page
+    assert extract_title(decode_text(meta, "text/html")) == "IPCamera"
+
+
+def test_http_probe_reads_a_page_with_a_hostile_charset() -> None:
+    """charset=rot13 in the answer: the probe is ok and finds the title (it used to raise
+    and end the whole scan with an internal error)."""
+    body = b'<html><head><meta charset="base64"><title>NVR</title></head></html>'
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=rot13\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        await writer.drain()
+
+    async def main() -> ProbeResult:
+        served = await serve("127.77.1.13", handler)
+        try:
+            return await HttpProbe().run(context("127.77.1.13"), "127.77.1.13", served.port)
+        finally:
+            served.close()
+
+    result = asyncio.run(main())
+    assert result.status.outcome is Outcome.OK, result.status
+    assert _fields(result)["http.title"] == ["NVR"]
