@@ -13,13 +13,12 @@ insist on (shared/testlan/README.md, npm onvif mock).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from scanner import limits
-from scanner.discovery.base import Findings, http_target
+from scanner.discovery.base import Findings, http_target, isolated
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net import Net, deadline_after
@@ -176,7 +175,7 @@ async def follow_up_all(
     XAddrs were left alone because they point outside the scope."""
     ctx = ProbeContext(net, timeout=timeout)
     outside = 0
-    jobs: list[Coroutine[Any, Any, None]] = []
+    jobs: list[tuple[str, Coroutine[Any, Any, None]]] = []
     for source, urls in xaddrs.items():
         usable = [(u, found) for u in urls if (found := endpoint(u)) is not None]
         inside = [u for u, found in usable if net.scope.contains(found[0])]
@@ -185,6 +184,7 @@ async def follow_up_all(
             findings.status(
                 f"{PROBE}/{source}", Outcome.SKIPPED, "XAddr outside scope", probe=PROBE
             )
-        jobs.extend(follow_up(ctx, findings, url) for url in inside[:XADDRS_PER_HOST])
-    await asyncio.gather(*jobs)
+        jobs.extend((f"{PROBE}/{source}", follow_up(ctx, findings, url))
+                    for url in inside[:XADDRS_PER_HOST])
+    await isolated(findings, jobs)
     return outside

@@ -10,7 +10,6 @@ never contacted. All fetching goes through ``scanner.net``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
@@ -20,6 +19,7 @@ from scanner.discovery.base import (
     DiscoveryResult,
     Findings,
     http_target,
+    isolated,
     merge,
 )
 from scanner.discovery.udp import Datagram, UdpPlan, exchange, judge
@@ -99,14 +99,15 @@ async def fetch_all(
 ) -> None:
     """GET each answering host's first LOCATIONs that lie inside the scope."""
     ctx = ProbeContext(net, timeout=timeout)
-    jobs: list[Coroutine[Any, Any, None]] = []
+    jobs: list[tuple[str, Coroutine[Any, Any, None]]] = []
     for source, urls in locations.items():
         targets = [t for t in map(location_target, urls) if t is not None]
         inside = [t for t in targets if net.scope.contains(t[0])]
         if targets and not inside:
             findings.status(source, Outcome.SKIPPED, "LOCATION outside scope")
-        jobs.extend(fetch(ctx, findings, *t) for t in dict.fromkeys(inside[:LOCATIONS_PER_HOST]))
-    await asyncio.gather(*jobs)
+        jobs.extend((t[0], fetch(ctx, findings, *t))
+                    for t in dict.fromkeys(inside[:LOCATIONS_PER_HOST]))
+    await isolated(findings, jobs)
 
 
 async def fetch(ctx: ProbeContext, findings: Findings, host: str, port: int, path: str) -> None:
