@@ -61,6 +61,8 @@ def _labels(heard: Heard, protocols: tuple[str, ...]) -> dict[str, str]:
     labels = {name: status.label() for name, status in heard.statuses(protocols).items()}
     if heard.dropped_hosts:
         labels["hosts"] = f"{heard.dropped_hosts} messages from hosts beyond the limit dropped"
+    if heard.frame_notes:
+        labels["frames"] = heard.frames_label()
     return labels
 
 
