@@ -150,9 +150,10 @@ class _Defragmenter:
         self.held = 0
         self._heard = heard
 
-    def add(self, ip: Any) -> bytes | None:
-        key = (str(ip.src), str(ip.dst), int(ip.id))
-        offset, data, last = int(ip.frag) * 8, _payload(ip), not ip.flags.MF
+    def add(self, key: tuple[str, str, int], offset: int, data: bytes, last: bool
+            ) -> bytes | None:
+        """One fragment of datagram `key` (source, destination, IP id); the whole datagram
+        when this fragment completes it, else None."""
         if offset + len(data) > DATAGRAM_BYTES_MAX or (not last and len(data) % 8):
             self._heard.frame_note(REFUSED)
             return None
@@ -221,8 +222,14 @@ class FrameReader:
         self._fragments = _Defragmenter(heard)
 
     def read_bytes(self, data: bytes, layer: Any = Ether) -> None:
-        """One frame as it came off the wire or out of a file, decoded by scapy's `layer`."""
+        """One frame as it came off the wire or out of a file, decoded by scapy's `layer`.
+
+        An Ethernet frame holding an IPv4 fragment of a UDP datagram skips scapy: its
+        fixed header is all reassembly needs, and scapy's dissection was most of the time
+        a fragment flood cost."""
         try:
+            if layer is Ether and self._fragment(data):
+                return
             packet = layer(data)
         except (struct.error, IndexError, ValueError, TypeError, Scapy_Exception):
             return  # scapy gave up on it (a frame shorter than its own header)
@@ -230,6 +237,35 @@ class FrameReader:
             self.heard.fault(exc)
             return
         self.read(packet)
+
+    def _fragment(self, frame: bytes) -> bool:
+        """Read `frame` here if it is an Ethernet frame with an IPv4 fragment of a UDP
+        datagram (True); False leaves it to scapy."""
+        start = 18 if frame[12:14] == b"\x81\x00" else 14
+        if frame[start - 2 : start] != b"\x08\x00" or len(frame) < start + 20:
+            return False
+        header = frame[start : start + 20]
+        length, size = (header[0] & 0x0F) * 4, int.from_bytes(header[2:4], "big")
+        flags = int.from_bytes(header[6:8], "big")
+        if header[0] >> 4 != 4 or header[9] != 17 or not flags & 0x3FFF or length < 20:
+            return False  # not IPv4, not UDP, or not a fragment (MF clear, offset 0)
+        if size < length or len(frame) < start + size:
+            return False  # lengths that lie: scapy's reading (and its refusal) decides
+        source = ".".join(map(str, header[12:16]))
+        key = (source, ".".join(map(str, header[16:20])), int.from_bytes(header[4:6], "big"))
+        payload = frame[start + length : start + size]
+        self.read_fragment(key, (flags & 0x1FFF) * 8, payload, not flags & 0x2000)
+        return True
+
+    def read_fragment(self, key: tuple[str, str, int], offset: int, data: bytes, last: bool
+                      ) -> None:
+        """One IPv4 fragment of a UDP datagram; the datagram is read once it is whole."""
+        try:
+            whole = self._fragments.add(key, offset, data, last)
+            if whole is not None and len(whole) >= 8:
+                self._udp(key[0], UDP(whole))
+        except Exception as exc:  # noqa: BLE001 - a bug, isolated to this frame
+            self.heard.fault(exc)
 
     def read(self, packet: Any) -> None:
         """One decoded frame. This is where listening and capture reading are isolated
@@ -248,9 +284,9 @@ class FrameReader:
         if ip is None:
             return
         if int(ip.frag) or ip.flags.MF:
-            whole = self._fragments.add(ip) if int(ip.proto) == 17 else None
-            if whole is not None and len(whole) >= 8:
-                self._udp(str(ip.src), UDP(whole))
+            if int(ip.proto) == 17:
+                key = (str(ip.src), str(ip.dst), int(ip.id))
+                self.read_fragment(key, int(ip.frag) * 8, _payload(ip), not ip.flags.MF)
         elif UDP in ip:
             self._udp(str(ip.src), ip[UDP])
         elif TCP in ip and self.streams is not None:

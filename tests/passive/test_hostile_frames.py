@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from scapy.layers.inet import IP, UDP
-from scapy.layers.l2 import ARP, Ether
+from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.packet import Raw
 
 from scanner.cli import main
@@ -215,3 +215,16 @@ def test_fragments_in_flight_stay_within_the_byte_budget() -> None:
     for frame in _fragments("192.0.2.32", 9, pieces):
         frames.read(Ether(bytes(frame)))
     assert "192.0.2.32" in {o.host for o in heard.findings_for("wsd").observations}
+
+
+@pytest.mark.parametrize("tagged", [False, True], ids=["untagged", "802.1Q"])
+def test_fragments_read_from_raw_frames_are_put_together(tagged: bool) -> None:
+    """read_bytes reads IPv4 fragments without scapy (its fixed header is enough): the
+    shuffled pieces of a real ProbeMatch still give its observation, tagged or not."""
+    heard = Heard()
+    frames = FrameReader(heard)
+    for frame in reversed(_fragments("192.0.2.33", 10, _probematch_fragments())):
+        if tagged:
+            frame = ether() / Dot1Q(vlan=5) / frame[IP]
+        frames.read_bytes(bytes(frame))
+    assert "192.0.2.33" in {o.host for o in heard.findings_for("wsd").observations}
