@@ -16,6 +16,7 @@ Cases (the issue's numbers, measured before the fix, in brackets):
 - notify-flood: distinct SSDP NOTIFYs of 16 KiB from 4096 hosts [200 MB -> 672 MB RSS].
 - long-line: one observations line of 400 MB [822 MB RSS].
 - many-hosts: 200,000 hosts, one observation each [1.5 GB RSS].
+- big-values: 16 KiB values, 512 per host, up to identify's text budget.
 - brackets / digits: `[` x 100000, a 5000-digit port [exit 1 "internal error"].
 - report-braces: a 39 MB scan document of empty objects for `camscan report` [1 GB RSS].
 """
@@ -117,6 +118,17 @@ def many_hosts(path: Path, scale: float) -> list[str]:
     return ["identify", str(target), "-f", "json", "-o", "/dev/null"]
 
 
+def big_values(path: Path, scale: float) -> list[str]:
+    """As many 16 KiB values as identify keeps: 512 per host, until its text budget."""
+    target = path / "big-values.jsonl"
+    with target.open("w") as out:
+        for n in range(int(3_072 * scale)):
+            value = f"{n:08d}" + "v" * 16_000
+            host = f"10.0.{n // 512}.1"
+            out.write(json.dumps({"host": host, "field": "http.body", "value": value}) + "\n")
+    return ["identify", str(target), "-f", "json", "-o", "/dev/null"]
+
+
 def brackets(path: Path, scale: float) -> list[str]:
     target = path / "brackets.jsonl"
     target.write_text("[" * 100_000 + "\n")
@@ -145,6 +157,7 @@ CASES: dict[str, Callable[[Path, float], list[str]]] = {
     "notify-flood": notify_flood,
     "long-line": long_line,
     "many-hosts": many_hosts,
+    "big-values": big_values,
     "brackets": brackets,
     "digits": digits,
     "report-braces": report_braces,
