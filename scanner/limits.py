@@ -32,6 +32,10 @@ is written, so the largest input stays near 200 MB."""
 IDENTIFY_TEXT_MAX = 48 * KIB * KIB
 """Most characters of observation values one `camscan identify` input may hold in all (a
 scanned /18 at a few KiB per host); they are held, judged and written out as a document."""
+PASSIVE_TEXT_MAX = IDENTIFY_TEXT_MAX
+"""Most characters of observation values one `listen` or `identify --pcap` keeps in all:
+200 MB of distinct NOTIFYs once took 672 MB (issue 12, item 10); past it, observations are
+counted and dropped."""
 DECOMPRESSED_MAX = 256 * KIB
 """Most bytes a compressed body may inflate to (gzip bombs stop here)."""
 SCOPES_MAX = 64

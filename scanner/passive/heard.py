@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from scanner import limits
 from scanner.discovery.base import Findings
 from scanner.errors import bug_detail
 from scanner.model import Outcome, ProbeStatus
@@ -76,6 +77,10 @@ class Heard:
     dropped_hosts: int = 0
     not_addresses: int = 0
     """Messages dropped because their host was no IP address (a bug upstream, never kept)."""
+    text: int = 0
+    """Characters of observation values kept so far (limits.PASSIVE_TEXT_MAX)."""
+    over_budget: int = 0
+    """Observations dropped because the session's text budget was spent."""
     frame_notes: dict[str, int] = field(default_factory=dict)
     """Frames dropped before any protocol ("overlapping IPv4 fragments refused"), counted."""
     last_fault: str = ""
@@ -103,9 +108,19 @@ class Heard:
         return True
 
     def add(self, protocol: str, host: str, port: int | None, field_name: str, value: str) -> None:
-        """One observation of `protocol` about `host` (if the host cap allows it)."""
-        if self.accept(host):
-            self.findings_for(protocol).add(host, port, field_name, value)
+        """One observation of `protocol` about `host` (if the host cap and the session's text
+        budget allow it)."""
+        if not self.accept(host):
+            return
+        size = min(len(value), limits.VALUE_MAX)
+        if self.text + size > limits.PASSIVE_TEXT_MAX:
+            self.over_budget += 1
+            return
+        findings = self.findings_for(protocol)
+        before = len(findings.observations)
+        findings.add(host, port, field_name, value)
+        if len(findings.observations) > before:  # a repeat costs nothing
+            self.text += size
 
     def ok(self, protocol: str, host: str, detail: str = "") -> None:
         if self.accept(host):

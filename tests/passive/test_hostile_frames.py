@@ -228,3 +228,21 @@ def test_fragments_read_from_raw_frames_are_put_together(tagged: bool) -> None:
             frame = ether() / Dot1Q(vlan=5) / frame[IP]
         frames.read_bytes(bytes(frame))
     assert "192.0.2.33" in {o.host for o in heard.findings_for("wsd").observations}
+
+
+def test_a_session_keeps_observations_within_its_text_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Distinct NOTIFYs from many hosts: past PASSIVE_TEXT_MAX characters of values, more
+    observations are counted and dropped (200 MB of them once took 672 MB)."""
+    from scanner import limits
+    from scanner.passive.session import _labels
+
+    monkeypatch.setattr(limits, "PASSIVE_TEXT_MAX", len(NOTIFY) * 3)
+    heard = Heard()
+    frames = FrameReader(heard)
+    for n in range(1, 11):
+        frames.read(Ether(bytes(udp(f"192.0.2.{n}", 1900, "239.255.255.250", 1900, NOTIFY))))
+    assert heard.text <= len(NOTIFY) * 3 and heard.over_budget == 7
+    assert len(heard.findings_for("ssdp").observations) == 3
+    assert "7 observations past the" in _labels(heard, ("ssdp",))["budget"]
