@@ -99,9 +99,10 @@ def test_port_state_timeout_frees_its_slot() -> None:
     finally:
         for sock in (*fillers, listener):
             sock.close()
-    # With one slot the second connect starts only after the first has timed out.
+    # With one slot the second connect starts only after the first has timed out. The upper
+    # bound only says neither stayed stuck (a margin for a loaded machine, issue 12).
     assert stuck == [Outcome.TIMEOUT, Outcome.TIMEOUT]
-    assert 0.15 < elapsed < 0.5
+    assert 0.15 < elapsed < 3
     assert closed is Outcome.REFUSED
 
 
@@ -125,8 +126,9 @@ def test_slowloris_cut_at_total_deadline() -> None:
         return elapsed, result.timed_out, len(result.data)
 
     elapsed, timed_out, size = asyncio.run(main())
-    assert timed_out and 0.25 < elapsed < 0.6
-    assert 2 <= size <= 10
+    # Cut at the deadline, not kept alive by the trickle: margins for a loaded machine.
+    assert timed_out and 0.25 < elapsed < 3
+    assert 1 <= size <= 60
 
 
 def test_endless_stream_cut_at_byte_cap() -> None:

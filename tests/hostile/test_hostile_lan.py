@@ -115,8 +115,9 @@ def test_scan_ends_and_prints_no_traceback(scanned: Scanned) -> None:
 
 
 def test_scan_ends_within_its_deadline(scanned: Scanned) -> None:
-    """Slowloris, endless bodies, floods: the scan still ends within its deadline + 1 s."""
-    assert scanned.summary["seconds"] <= scan_deadline(TIMEOUT) + 1.0, scanned.summary
+    """Slowloris, endless bodies, floods: the scan still ends within its deadline, give or
+    take 5 s for a loaded machine (a stuck exchange would never end)."""
+    assert scanned.summary["seconds"] <= scan_deadline(TIMEOUT) + 5.0, scanned.summary
 
 
 def test_peak_memory_stays_small(scanned: Scanned) -> None:

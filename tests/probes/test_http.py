@@ -135,7 +135,7 @@ def test_redirect_off_scope_recorded_never_followed() -> None:
 def test_slowloris_body_cut_at_deadline() -> None:
     """A server trickling its body a byte at a time is cut at the 0.4 s exchange deadline."""
 
-    async def main() -> tuple[ProbeResult, float]:
+    async def main() -> tuple[ProbeResult, float, int]:
         async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await read_head(reader)
             writer.write(f"HTTP/1.1 200 OK\r\nServer: {HIK_SERVER}\r\n\r\n".encode())
@@ -149,13 +149,14 @@ def test_slowloris_body_cut_at_deadline() -> None:
         result = await HttpProbe().run(context("127.77.1.4", timeout=0.4), served.host, served.port)
         elapsed = time.monotonic() - started
         served.close()
-        return result, elapsed
+        return result, elapsed, len(served.peers)
 
-    result, elapsed = asyncio.run(main())
+    result, elapsed, connections = asyncio.run(main())
     assert result.status.outcome is Outcome.TIMEOUT
     assert result.status.detail == "deadline 0.4 s reached"
     assert _fields(result)["http.server"] == [HIK_SERVER]
-    assert elapsed < 0.8  # one deadline, and no favicon request to a stalling server
+    assert connections == 1  # no favicon request to a stalling server
+    assert elapsed < 3  # one deadline, not the trickle's pace (a margin for a loaded machine)
 
 
 def test_slowloris_head_keeps_complete_lines() -> None:
@@ -193,7 +194,7 @@ def test_endless_body_cut_at_cap() -> None:
 
         served = await serve("127.77.1.6", endless)
         started = time.monotonic()
-        result = await HttpProbe().run(context("127.77.1.6", timeout=5), served.host, served.port)
+        result = await HttpProbe().run(context("127.77.1.6", timeout=30), served.host, served.port)
         elapsed = time.monotonic() - started
         served.close()
         return result, elapsed
@@ -203,7 +204,7 @@ def test_endless_body_cut_at_cap() -> None:
     assert result.status.detail == "answer truncated at 64 KiB"
     body = _fields(result)["http.body"][0]
     assert body.startswith("<html>AAA") and len(body) == 2048
-    assert elapsed < 3
+    assert elapsed < 15  # at the cap, long before the 30 s deadline
 
 
 def test_gzip_bomb_capped() -> None:
@@ -249,7 +250,7 @@ def test_chunked_answer_decoded() -> None:
             await reader.read()  # keep the connection open: the terminator must end the read
 
         served = await serve("127.77.1.8", handler)
-        result = await HttpProbe().run(context("127.77.1.8", timeout=2), served.host, served.port)
+        result = await HttpProbe().run(context("127.77.1.8", timeout=20), served.host, served.port)
         served.close()
         return result
 
@@ -257,7 +258,7 @@ def test_chunked_answer_decoded() -> None:
     result = asyncio.run(main())
     assert _fields(result)["http.title"] == ["NETSurveillance WEB"]  # s0028 (recog html_title)
     assert result.status.outcome is Outcome.OK
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 10  # the terminator ended it, not the 20 s deadline
 
 
 def test_not_http_and_silence() -> None:
@@ -277,18 +278,17 @@ def test_not_http_and_silence() -> None:
 
         one = await serve("127.77.1.9", binary)
         two = await serve("127.77.1.10", silent)
-        ctx = context("127.77.1.9-10", timeout=0.3)
         started = time.monotonic()
-        not_http = await HttpProbe().run(ctx, one.host, one.port)
+        not_http = await HttpProbe().run(context("127.77.1.9", timeout=20), one.host, one.port)
         fast = time.monotonic() - started
-        quiet = await HttpProbe().run(ctx, two.host, two.port)
+        quiet = await HttpProbe().run(context("127.77.1.10", timeout=0.3), two.host, two.port)
         one.close()
         two.close()
         return not_http, quiet, fast
 
     not_http, quiet, fast = asyncio.run(main())
     assert (not_http.status.outcome, not_http.status.detail) == (Outcome.ERROR, "not HTTP")
-    assert fast < 0.25
+    assert fast < 10  # at once, not at the 20 s deadline
     assert (quiet.status.outcome, quiet.status.detail) == (
         Outcome.TIMEOUT,
         "no answer within 0.3 s",
