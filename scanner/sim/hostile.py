@@ -266,6 +266,14 @@ async def _escapes(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
     await writer.drain()
 
 
+async def _charset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A login page that names codecs that are no character sets (issue 12, item 1)."""
+    await read_request(reader)
+    body = b'<html><head><meta charset="base64"><title>NVR Login</title></head></html>'
+    writer.write(_whole("200 OK", "text/html; charset=rot13", body))
+    await writer.drain()
+
+
 def _redirect(env: HttpEnv, outside: bool) -> Handler:
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         _, target = await read_request(reader)
@@ -326,6 +334,7 @@ def tcp_services(persona: HostilePersona, env: HttpEnv, http_port: int) -> dict[
         "http-slowloris": _slowloris,
         "http-escape-sequences": _escapes,
         "http-reset": _reset,
+        "http-charset-rot13": _charset,
         "http-redirect-outside": _redirect(env, outside=True),
         "http-redirect-loop": _redirect(env, outside=False),
     }
