@@ -47,6 +47,8 @@ FLOOD_ANSWERS_MAX = 8
 """Queries the mDNS flooder answers (each answer is 12,000 records); later ones are ignored."""
 FLOOD_QUESTIONS = ("_http._tcp.local.", "_services._dns-sd._udp.local.")
 _ETH_P_IP = 0x0800
+FRAMES_PER_WAKE = 64
+"""Frames the outsider's capture reads before letting the other personas run."""
 
 Answer = Callable[[bytes], list[bytes]]
 """A request -> the datagrams to send back (none: not a request this persona answers)."""
@@ -286,8 +288,10 @@ class Outsider:
         self.capturing = interface
 
     def _frame(self, sock: socket.socket) -> None:
+        # At most a burst per wake-up: under a flood "until the socket is empty" never came,
+        # and the personas sharing this loop went unanswered past a scan's deadline.
         with contextlib.suppress(BlockingIOError, InterruptedError):
-            while True:
+            for _ in range(FRAMES_PER_WAKE):
                 self.note(sock.recv(2048)[14:])
 
     def note(self, ip: bytes) -> None:
