@@ -27,6 +27,7 @@ from scanner.discovery.tdp import TdpProbe
 from scanner.discovery.ubnt import UbntProbe
 from scanner.discovery.wsd import WsdProbe
 from scanner.discovery.xm import XmProbe
+from scanner.errors import bug_detail
 from scanner.model import Outcome, ProbeStatus
 from scanner.scope import Scope
 
@@ -68,7 +69,7 @@ async def discover_all(
         if isinstance(outcome, DiscoveryResult):
             results.append(outcome)
         elif isinstance(outcome, Exception):
-            status = ProbeStatus(probe.name, Outcome.ERROR, f"{type(outcome).__name__}: {outcome}")
+            status = ProbeStatus(probe.name, Outcome.ERROR, bug_detail(outcome))
             results.append(DiscoveryResult((), {GLOBAL: status}))
         else:
             raise outcome

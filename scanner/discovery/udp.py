@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from scanner import limits
 from scanner.discovery.base import DiscoveryContext, DiscoveryResult, Findings, summary
-from scanner.errors import DecodeError
+from scanner.errors import DecodeError, bug_detail
 from scanner.model import Outcome
 from scanner.pacing import current_pacer
 
@@ -272,7 +272,8 @@ Reader = Callable[[Datagram, Findings], bool]
 
 
 def judge(probe: str, heard: Heard, read: Reader) -> DiscoveryResult:
-    """Turn what an exchange heard into observations and statuses; never raises."""
+    """Turn what an exchange heard into observations and statuses; never raises: a reader
+    that raises on one host's answer (a bug) gives that host ``error: <Exception>: ...``."""
     findings = Findings(probe)
     if heard.problem:
         outcome = Outcome.SKIPPED if heard.problem == "nothing to ask" else Outcome.ERROR
@@ -288,6 +289,10 @@ def judge(probe: str, heard: Heard, read: Reader) -> DiscoveryResult:
         except DecodeError as exc:
             errors += 1
             findings.status(datagram.source, Outcome.ERROR, f"bad answer: {str(exc)[:120]}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug, isolated to this host (zgrab2's rule)
+            errors += 1
+            findings.status(datagram.source, Outcome.ERROR, bug_detail(exc))
             continue
         answered += 1
         findings.status(datagram.source, Outcome.OK)
