@@ -93,10 +93,12 @@ def load_credentials(
 
 
 def _permission_warnings(path: Path) -> list[str]:
+    """A warning when anyone but the owner may read the file (group or others)."""
     mode = path.stat().st_mode
-    if mode & stat.S_IROTH:
+    who = "every user" if mode & stat.S_IROTH else "its group" if mode & stat.S_IRGRP else ""
+    if who:
         return [
-            f"camscan: warning: '{path}' holds passwords and every user can read it "
+            f"camscan: warning: '{path}' holds passwords and {who} can read it "
             f"(chmod 600 '{path}')"
         ]
     return []
@@ -180,4 +182,11 @@ def _from_environment(env: Mapping[str, str]) -> Credential | None:
         raise UsageError(
             f"camscan: {ENV_USER} and {ENV_PASSWORD} must be set together (or neither)"
         )
+    try:  # os.environ keeps bytes that are not UTF-8 as lone surrogates
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"camscan: {ENV_PASSWORD} is not UTF-8 text (set it in UTF-8, or put the "
+            "password in a --credentials file)"
+        ) from None
     return Credential(_checked_user(user, ENV_USER), password, None, ENV_USER)

@@ -3,17 +3,31 @@
 One observation per line: {"host": "198.18.0.7", "field": "http.server", "value": "App-webs/"}
 with an optional "port" (and "probe"). Unknown fields are skipped with a warning; a line that
 is not such an object is a usage error naming the line.
+
+The input is read in bounds, whoever wrote it (issue 12, item 9): a line longer than
+``IDENTIFY_LINE_MAX`` is skipped with a warning without being held whole, a host keeps at
+most ``OBSERVATIONS_PER_HOST_MAX`` observations (the rest are counted), and more than
+``IDENTIFY_HOSTS_MAX`` hosts or ``IDENTIFY_TEXT_MAX`` characters of values in all is a
+usage error (the input is to be split). JSON nested too deep, or a number too long
+for Python's int conversion, is a usage error like any other malformed line.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TextIO
 
 from scanner.errors import UsageError
-from scanner.limits import IDENTIFY_LINE_MAX, VALUE_MAX
+from scanner.limits import (
+    IDENTIFY_HOSTS_MAX,
+    IDENTIFY_LINE_MAX,
+    IDENTIFY_TEXT_MAX,
+    OBSERVATIONS_PER_HOST_MAX,
+    VALUE_MAX,
+)
 from scanner.model import FIELDS, Observation
 
 Warn = Callable[[str], None]
@@ -25,35 +39,84 @@ class IdentifyInput:
     skipped: int
 
 
-def read_observations(lines: Iterable[str], source: str, warn: Warn) -> IdentifyInput:
-    """Group the observations in `lines` by host, in first-seen order."""
+def read_observations(stream: TextIO, source: str, warn: Warn) -> IdentifyInput:
+    """Group the observations read from `stream` by host, in first-seen order."""
     by_host: dict[str, list[Observation]] = {}
-    skipped = 0
-    for number, line in enumerate(lines, start=1):
+    skipped = capped = text = 0
+    for number, line in _lines(stream):
+        where = f"{source}:{number}"
+        if line is None:
+            warn(f"camscan: warning: {where}: line longer than {IDENTIFY_LINE_MAX // 1024} KiB "
+                 "skipped (one observation per line)")
+            skipped += 1
+            continue
         if not line.strip():
             continue
-        obs = _observation(line, f"{source}:{number}")
-        if obs is None:
-            continue
+        obs = _observation(line, where)
         if obs.field not in FIELDS:
             warn(
-                f"camscan: warning: {source}:{number}: unknown field '{obs.field}' skipped "
+                f"camscan: warning: {where}: unknown field '{shown(obs.field)}' skipped "
                 "(fields are listed in fingerprints/README.md)"
             )
             skipped += 1
             continue
-        by_host.setdefault(obs.host, []).append(obs)
-    return IdentifyInput(by_host, skipped)
+        kept = by_host.get(obs.host)
+        if kept is None:
+            if len(by_host) >= IDENTIFY_HOSTS_MAX:
+                raise UsageError(
+                    f"camscan: {where}: more than {IDENTIFY_HOSTS_MAX} hosts in {source} "
+                    "(split the input into several files)"
+                )
+            kept = by_host[obs.host] = []
+        if len(kept) >= OBSERVATIONS_PER_HOST_MAX:
+            capped += 1
+            continue
+        text += len(obs.value)
+        if text > IDENTIFY_TEXT_MAX:
+            raise UsageError(
+                f"camscan: {where}: more than {IDENTIFY_TEXT_MAX // 1024 // 1024} MiB of "
+                f"observation values in {source} (split the input into several files)"
+            )
+        kept.append(obs)
+    if capped:
+        warn(f"camscan: warning: {source}: {capped} observations past "
+             f"{OBSERVATIONS_PER_HOST_MAX} for one host skipped")
+    return IdentifyInput(by_host, skipped + capped)
 
 
-def _observation(line: str, where: str) -> Observation | None:
-    if len(line) > IDENTIFY_LINE_MAX:
-        raise UsageError(f"camscan: {where}: line longer than {IDENTIFY_LINE_MAX} bytes (split it)")
+def _lines(stream: TextIO) -> Iterator[tuple[int, str | None]]:
+    """(line number, line) pairs; None for a line longer than IDENTIFY_LINE_MAX, whose
+    rest is read past in bounded pieces rather than held whole."""
+    number = 0
+    while True:
+        line = stream.readline(IDENTIFY_LINE_MAX + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) <= IDENTIFY_LINE_MAX:
+            yield number, line
+            continue
+        while line and not line.endswith("\n"):
+            line = stream.readline(IDENTIFY_LINE_MAX)
+        yield number, None
+
+
+def shown(text: str, limit: int = 64) -> str:
+    """`text` as a message may show it: control and other unprintable characters escaped
+    (a field name from a file must not drive the terminal), at most `limit` characters."""
+    cut = text[:limit]
+    out = "".join(c if c.isprintable() and c != "\\" else c.encode("unicode_escape").decode()
+                  for c in cut)
+    return out + ("..." if len(text) > limit else "")
+
+
+def _observation(line: str, where: str) -> Observation:
     try:
         item = json.loads(line)
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, int digits, nesting
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else _why(exc)
         raise UsageError(
-            f"camscan: {where}: not a JSON object ({exc.msg}); each line must be like "
+            f"camscan: {where}: not a JSON object ({why}); each line must be like "
             '{"host": "198.18.0.7", "field": "http.server", "value": "App-webs/"}'
         ) from None
     if not isinstance(item, dict):
@@ -70,10 +133,16 @@ def _observation(line: str, where: str) -> Observation | None:
     try:
         host = str(ipaddress.ip_address(host.strip()))
     except ValueError:
-        raise UsageError(f"camscan: {where}: host '{host[:64]}' is not an IP address") from None
+        raise UsageError(f"camscan: {where}: host '{shown(host)}' is not an IP address") from None
     if port is not None and (
         not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536
     ):
         raise UsageError(f"camscan: {where}: port must be a number from 1 to 65535")
     probe = item.get("probe") if isinstance(item.get("probe"), str) else "identify"
     return Observation(host, port, str(probe), field, value[:VALUE_MAX])
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deep"
+    return "a number too long" if "digits" in str(exc) else str(exc)[:80]

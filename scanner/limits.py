@@ -25,7 +25,17 @@ VALUE_MAX = 16 * KIB
 HEADER_VALUE_MAX = 1 * KIB
 """Longest single header value kept (Server, WWW-Authenticate, Location)."""
 IDENTIFY_LINE_MAX = 256 * KIB
-"""Longest JSON line `camscan identify` accepts."""
+"""Longest JSON line `camscan identify` reads (characters); a longer one is skipped."""
+IDENTIFY_HOSTS_MAX = 16_384
+"""Most hosts one `camscan identify` input may hold: about 11 KiB each until the JSON document
+is written, so the largest input stays near 200 MB."""
+IDENTIFY_TEXT_MAX = 48 * KIB * KIB
+"""Most characters of observation values one `camscan identify` input may hold in all (a
+scanned /18 at a few KiB per host); they are held, judged and written out as a document."""
+PASSIVE_TEXT_MAX = IDENTIFY_TEXT_MAX
+"""Most characters of observation values one `listen` or `identify --pcap` keeps in all:
+200 MB of distinct NOTIFYs once took 672 MB (issue 12, item 10); past it, observations are
+counted and dropped."""
 DECOMPRESSED_MAX = 256 * KIB
 """Most bytes a compressed body may inflate to (gzip bombs stop here)."""
 SCOPES_MAX = 64

@@ -29,7 +29,6 @@ LOCAL_BLOCKS: tuple[ipaddress.IPv4Network, ...] = tuple(
     ipaddress.IPv4Network(n)
     for n in (
         "10.0.0.0/8",
-        "100.64.0.0/10",  # shared address space (carrier-grade NAT)
         "127.0.0.0/8",
         "169.254.0.0/16",
         "172.16.0.0/12",
@@ -41,6 +40,11 @@ LOCAL_BLOCKS: tuple[ipaddress.IPv4Network, ...] = tuple(
         "203.0.113.0/24",  # TEST-NET-3
     )
 )
+
+#: Shared address space (RFC 6598): not globally reachable, yet not the user's either. It is a
+#: carrier's network between its NAT and its subscribers, so its other addresses are other
+#: customers' hosts; it needs --allow-public like public space (issue 12, item 10).
+_CARRIER = ipaddress.IPv4Network("100.64.0.0/10")
 
 #: "This network", multicast, class E and limited broadcast: nothing to connect to.
 _NOT_HOSTS: tuple[ipaddress.IPv4Network, ...] = (
@@ -117,9 +121,11 @@ def _parse_one(token: str, allow_public: bool) -> tuple[int, int]:
     first, last = _interval(token)
     _check_hosts(token, first, last)
     if not allow_public and not _is_local(first, last):
+        carrier = first <= int(_CARRIER.broadcast_address) and last >= int(_CARRIER.network_address)
+        what = "carrier-grade NAT space (100.64.0.0/10)" if carrier else "public address space"
         raise UsageError(
-            f"camscan: '{token}' is public address space; scan it only if you "
-            "administer it, with --allow-public"
+            f"camscan: '{token}' is {what}; scan it only if you administer it, with "
+            "--allow-public"
         )
     return first, last
 

@@ -258,6 +258,22 @@ def test_hosts_outside_a_credential_scope_get_nothing() -> None:
     assert device.seen == [] and all(s.probe != "credentialed" for s in done.statuses)
 
 
+def test_a_bug_in_a_credentialed_step_is_that_hosts_error_status(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A step that raises (a bug) becomes `error: KeyError: ...` for this host, the scan's
+    other statuses kept (issue 12: isolation as in zgrab2)."""
+    from scanner.engine.discovery import credentialed
+
+    async def broken(session: Session, rec: object) -> str | None:
+        raise KeyError("realm")
+
+    monkeypatch.setattr(credentialed, "STEPS", (broken,))
+    done = asyncio.run(_extend(Camera(HIKVISION), credentials()))
+    assert done.statuses[-1] == ProbeStatus("credentialed", Outcome.ERROR, "KeyError: 'realm'")
+    assert [s.probe for s in done.statuses] == ["tcp", "http", "credentialed"]
+
+
 def test_hosts_outside_the_scan_scope_are_refused_by_net() -> None:
     """Even called directly on a host outside the scan's scope, nothing is sent: Net's scope
     check raises ScopeError (a bug if it ever happens) before any connection."""

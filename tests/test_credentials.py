@@ -43,6 +43,31 @@ def test_world_readable_file_is_a_warning(tmp_path: Path) -> None:
     assert "chmod 600" in loaded.warnings[0] and "\n" not in loaded.warnings[0]
 
 
+def test_group_readable_file_is_a_warning(tmp_path: Path) -> None:
+    """A file its group can read is warned about too (issue 12, item 10); 0600 is not."""
+    path = _file(tmp_path, '[[credential]]\nuser = "a"\npassword = "p"\n', 0o640)
+    loaded = load_credentials(path, {})
+    assert loaded is not None and len(loaded.warnings) == 1
+    assert "its group can read it" in loaded.warnings[0] and "chmod 600" in loaded.warnings[0]
+
+
+def test_a_password_that_is_not_utf8_stops_the_scan_at_load(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CAMSCAN_PASSWORD holding the byte 0xff: one line and exit 2 before anything is sent
+    (it used to abort at the first device's challenge)."""
+    from scanner.cli import main
+
+    monkeypatch.setenv("CAMSCAN_USER", "admin")
+    monkeypatch.setenv("CAMSCAN_PASSWORD", "pa\udcffss")  # os.environ's form of b"pa\xffss"
+    with pytest.raises(SystemExit) as stopped:
+        main(["scan", "127.77.4.1", "--ports", "9", "--no-discovery", "-f", "json"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert err.strip() == ("camscan: CAMSCAN_PASSWORD is not UTF-8 text (set it in UTF-8, or "
+                           "put the password in a --credentials file)")
+
+
 @pytest.mark.parametrize(
     ("text", "env", "needle"),
     [
@@ -52,8 +77,10 @@ def test_world_readable_file_is_a_warning(tmp_path: Path) -> None:
         ('[[credential]]\nuser = "a\\"b"\npassword = "p"\n', {}, "user name must be"),
         ('[[credential]]\nscope = ["10.0.0.0/33"]\nuser = "a"\npassword = "p"\n', {}, "entry 1"),
         ("", {"CAMSCAN_USER": "a"}, "must be set together"),
+        ("", {"CAMSCAN_USER": "a", "CAMSCAN_PASSWORD": "pa\udcffss"}, "is not UTF-8 text"),
     ],
-    ids=["toml", "no-password", "unknown-key", "quote-in-user", "bad-scope", "half-env"],
+    ids=["toml", "no-password", "unknown-key", "quote-in-user", "bad-scope", "half-env",
+         "env-not-utf8"],
 )
 def test_bad_credentials_are_one_line_usage_errors(
     tmp_path: Path, text: str, env: dict[str, str], needle: str

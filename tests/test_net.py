@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import struct
 import time
 from collections.abc import Awaitable, Callable
 
@@ -98,9 +99,10 @@ def test_port_state_timeout_frees_its_slot() -> None:
     finally:
         for sock in (*fillers, listener):
             sock.close()
-    # With one slot the second connect starts only after the first has timed out.
+    # With one slot the second connect starts only after the first has timed out. The upper
+    # bound only says neither stayed stuck (a margin for a loaded machine, issue 12).
     assert stuck == [Outcome.TIMEOUT, Outcome.TIMEOUT]
-    assert 0.15 < elapsed < 0.5
+    assert 0.15 < elapsed < 3
     assert closed is Outcome.REFUSED
 
 
@@ -124,8 +126,9 @@ def test_slowloris_cut_at_total_deadline() -> None:
         return elapsed, result.timed_out, len(result.data)
 
     elapsed, timed_out, size = asyncio.run(main())
-    assert timed_out and 0.25 < elapsed < 0.6
-    assert 2 <= size <= 10
+    # Cut at the deadline, not kept alive by the trickle: margins for a loaded machine.
+    assert timed_out and 0.25 < elapsed < 3
+    assert 1 <= size <= 60
 
 
 def test_endless_stream_cut_at_byte_cap() -> None:
@@ -230,3 +233,31 @@ def test_rate_limiter_spaces_attempts() -> None:
     assert asyncio.run(timed(RateLimiter())) < 0.05
     with pytest.raises(ValueError):
         RateLimiter(0)
+
+
+def test_an_answer_that_arrived_while_the_loop_was_busy_is_not_a_timeout() -> None:
+    """The device answers and resets in time, but camscan's own loop is blocked past the
+    deadline (a loaded machine): the reset and the bytes before it are still what is
+    reported, not "timeout" (issue 12: tests/hostile's http-reset under load)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    async def main() -> tuple[bool, bool, bytes]:
+        port = listener.getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        device, _ = listener.accept()
+        deadline = deadline_after(0.2)
+        reading = asyncio.create_task(read_until_limit(reader, 10_000, deadline))
+        await asyncio.sleep(0)  # the read is waiting
+        device.sendall(b"HTTP/1.1 200 OK\r\n")
+        device.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        device.close()  # SO_LINGER 0: an RST right behind the bytes
+        time.sleep(0.5)  # the loop is busy elsewhere until well past the deadline
+        result = await reading
+        writer.close()
+        return result.reset, result.timed_out, result.data
+
+    try:
+        reset, timed_out, _ = asyncio.run(main())
+    finally:
+        listener.close()
+    assert reset and not timed_out

@@ -77,6 +77,12 @@ BAD = [
     ),
     ("8.8.8.0/24", "is public address space"),
     ("10.255.255.250-11.0.0.5", "is public address space"),  # starts private, ends public
+    (  # RFC 6598 shared space: other subscribers of the carrier (issue 12, item 10)
+        "100.64.0.0/24",
+        "camscan: '100.64.0.0/24' is carrier-grade NAT space (100.64.0.0/10); scan it only if "
+        "you administer it, with --allow-public",
+    ),
+    ("100.127.255.254", "is carrier-grade NAT space"),
     ("224.0.0.251", "multicast or reserved"),
     ("0.0.0.0", "multicast or reserved"),
     ("255.255.255.255", "multicast or reserved"),
@@ -105,6 +111,7 @@ def test_no_targets() -> None:
 def test_overrides() -> None:
     """--allow-public admits public space; --force admits more than MAX_ADDRESSES."""
     assert len(parse_targets(["8.8.8.8"], allow_public=True)) == 1
+    assert len(parse_targets(["100.64.7.0/30"], allow_public=True)) == 2
     big = parse_targets(["10.0.0.0/8"], force=True)
     assert len(big) == 2**24 - 2 > limits.MAX_ADDRESSES
     with pytest.raises(UsageError, match="multicast"):

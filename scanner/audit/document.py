@@ -8,8 +8,9 @@ a merged document must still satisfy to validate against the schema.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -18,8 +19,21 @@ from scanner.audit import shape
 from scanner.errors import UsageError
 from scanner.output.contract import SCHEMA
 
-DOCUMENT_MAX = 256 * 1024 * 1024
-"""Largest document read, in bytes (a /16 scan with full evidence is far smaller)."""
+_MIB = 1024 * 1024
+DOCUMENT_MAX = 24 * _MIB
+"""Largest document read, in bytes: some 14,000 devices with their evidence (a real scan
+document is 1.7 KiB a device), which Python holds in about 200 MB. 256 MiB let 39 MB of
+``{}`` grow to 1 GB (issue 12, item 10)."""
+DOCUMENTS_MAX = 28 * _MIB
+"""Bytes of all the documents one command reads (diff reads two, merge any number): merge
+holds its inputs and the merged document, about 13 bytes of memory per byte read."""
+CONTAINERS_MAX = 1_000_000
+"""Most ``{`` and ``[`` a document may hold (a real one has one per 100 bytes): each is a
+Python dict or list, 60 bytes and more even when empty."""
+ITEMS_MAX = 3_000_000
+"""Most ``,`` a document may hold, which bounds its array items and object members."""
+NESTING_MAX = 32
+"""Deepest nesting of objects and arrays (a camscan/1 document needs under ten levels)."""
 
 _FIX = "give a file written by 'camscan scan -f json', demo, identify or merge"
 _JSONL_FIX = "a camscan/1 document is one JSON object: write the scan with -f json, not jsonl"
@@ -59,20 +73,36 @@ class ScanDocument:
     devices: tuple[DeviceRecord, ...]
     data: Mapping[str, Any] = field(compare=False)
     """The whole document as read (extensions such as ``compliance`` included)."""
+    size: int = field(default=0, compare=False)
+    """Bytes of the file it was read from (0 when parsed from text)."""
 
 
-def load_document(path: str) -> ScanDocument:
-    """Read and check the ``camscan/1`` document at ``path``; UsageError says what is wrong."""
-    raw = _read(path)
+def load_documents(paths: Sequence[str]) -> list[ScanDocument]:
+    """Read and check each document, within DOCUMENTS_MAX bytes in all."""
+    budget = DOCUMENTS_MAX
+    documents = []
+    for path in paths:
+        document = load_document(path, min(budget, DOCUMENT_MAX))
+        budget -= document.size
+        documents.append(document)
+    return documents
+
+
+def load_document(path: str, limit: int | None = None) -> ScanDocument:
+    """Read and check the ``camscan/1`` document at ``path``; UsageError says what is wrong.
+
+    `limit`: bytes it may have (DOCUMENT_MAX, or less when other documents came first)."""
+    raw = _read(path, DOCUMENT_MAX if limit is None else limit)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         _bad(path, "is not UTF-8 text")
-    return parse_document(text, path)
+    return dataclasses.replace(parse_document(text, path), size=len(raw))
 
 
 def parse_document(text: str, label: str) -> ScanDocument:
     """Check ``text`` as a ``camscan/1`` document named ``label``."""
+    _check_counts(text, label)
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
@@ -85,6 +115,8 @@ def parse_document(text: str, label: str) -> ScanDocument:
         _bad(label, f"is not a camscan/1 document: {exc}")
     if not isinstance(data, dict):
         _bad(label, "is not a camscan/1 document: expected a JSON object")
+    if _depth(data) > NESTING_MAX:
+        _bad(label, f"is not a camscan/1 document: JSON nested deeper than {NESTING_MAX}")
     schema = data.get("schema")
     if schema != SCHEMA:
         found = f"'schema' is {schema[:40]!r}" if isinstance(schema, str) else "no 'schema' key"
@@ -100,17 +132,45 @@ def parse_document(text: str, label: str) -> ScanDocument:
     return ScanDocument(label, scan, records, data)
 
 
-def _read(path: str) -> bytes:
+def _read(path: str, limit: int) -> bytes:
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(DOCUMENT_MAX + 1)
+            raw = handle.read(limit + 1)
     except OSError as exc:
         raise UsageError(
             f"camscan: cannot read '{path}': {exc.strerror or exc} (give a readable file)"
         ) from None
-    if len(raw) > DOCUMENT_MAX:
-        _bad(path, f"is larger than {DOCUMENT_MAX // (1024 * 1024)} MiB")
+    if len(raw) > limit:
+        if limit < DOCUMENT_MAX:
+            _bad(path, f"would pass {DOCUMENTS_MAX // _MIB} MiB of documents in all",
+                 "merge fewer scans at a time, then merge the merged files")
+        _bad(path, f"is larger than {DOCUMENT_MAX // _MIB} MiB",
+             "report, diff or merge smaller scans: one per site or VLAN")
     return raw
+
+
+def _check_counts(text: str, label: str) -> None:
+    """Refuse, before parsing, a document that would make too many Python objects."""
+    if text.count("{") + text.count("[") > CONTAINERS_MAX:
+        _bad(label, f"is not a camscan/1 document: more than {CONTAINERS_MAX} objects and arrays")
+    if text.count(",") > ITEMS_MAX:
+        _bad(label, f"is not a camscan/1 document: more than {ITEMS_MAX} values")
+
+
+def _depth(data: Any) -> int:
+    """How deep objects and arrays nest in `data` (a stack, not recursion)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        deepest = max(deepest, depth)
+        if depth <= NESTING_MAX:
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def _no_constant(name: str) -> NoReturn:

@@ -18,7 +18,7 @@ import click
 
 from scanner.audit.diff import diff_documents, diff_to_dict
 from scanner.audit.diff_table import write_diff_table
-from scanner.audit.document import load_document
+from scanner.audit.document import load_document, load_documents
 from scanner.audit.merge import merge_documents
 from scanner.audit.report import render_report
 from scanner.cli.common import open_output
@@ -78,7 +78,7 @@ def diff_command(
     Devices are paired by MAC, then serial, then IP address. Exit status as for diff(1):
     0 when the scans show the same devices, 1 when they differ, 2 on bad input."""
     name = _diff_format(fmt, output)
-    result = diff_documents(load_document(old), load_document(new))
+    result = diff_documents(*load_documents([old, new]))
     with open_output(output) as stream:
         if name == "json":
             _write_json(stream, diff_to_dict(result))
@@ -102,7 +102,7 @@ def merge_command(scans: tuple[str, ...], output: str | None, same_site: bool) -
     A device seen in several scans appears once, with every sighting in its "seen_in" list.
     Same MAC, or same serial, is one device; the same IP address is one device only within
     one scan (or across all with --same-site)."""
-    docs = [load_document(path) for path in scans]
+    docs = load_documents(scans)
     merged = merge_documents(docs, same_site=same_site)
     with open_output(output) as stream:
         _write_json(stream, merged)

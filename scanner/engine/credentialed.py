@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from scanner import limits
 from scanner.credentials import Credential, Credentials
 from scanner.engine.unicast import HostReport, UnicastOptions
-from scanner.errors import DecodeError
+from scanner.errors import DecodeError, ScopeError, bug_detail
 from scanner.model import Outcome, ProbeStatus
 from scanner.net.tcp import Net, deadline_after
 from scanner.parse.auth import (
@@ -337,6 +337,10 @@ async def extend(
     except TimeoutError:
         late = f"host deadline {seconds(deadline)} s reached"
         result = ProbeResult((), ProbeStatus(PROBE, Outcome.TIMEOUT, late))
+    except ScopeError:
+        raise  # the scope guard fired before anything was sent: stop, as run_guarded does
+    except Exception as exc:  # noqa: BLE001 - a bug, isolated to this host (run_guarded)
+        result = ProbeResult((), ProbeStatus(PROBE, Outcome.ERROR, bug_detail(exc)))
     observations = (*result.observations, *report.observations)
     return dataclasses.replace(
         report,

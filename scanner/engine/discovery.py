@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 
+from scanner.errors import bug_detail
 from scanner.model import Outcome, ProbeStatus
 from scanner.protocols.arp import read_neighbour_table
 from scanner.protocols.lan import (
@@ -51,7 +52,7 @@ async def discover_all(
         if isinstance(outcome, DiscoveryResult):
             results.append(outcome)
         elif isinstance(outcome, Exception):
-            status = ProbeStatus(probe.name, Outcome.ERROR, f"{type(outcome).__name__}: {outcome}")
+            status = ProbeStatus(probe.name, Outcome.ERROR, bug_detail(outcome))
             results.append(DiscoveryResult((), {GLOBAL: status}))
         else:
             raise outcome

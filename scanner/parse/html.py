@@ -6,10 +6,10 @@ Not an HTML parser: a login page's title is all a fingerprint needs, and a linea
 
 from __future__ import annotations
 
-import codecs
 import html
 import re
 
+from scanner.parse.charset import text_codec
 from scanner.parse.http import cap_text
 
 #: Longest title kept (a real login page's title is a few dozen characters).
@@ -22,32 +22,28 @@ _META_CHARSET = re.compile(
 _CONTENT_TYPE_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})", re.I)
 
 
-def _codec(name: str | None) -> str | None:
-    """The Python codec for a charset label, or None if unknown."""
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
 def sniff_charset(body: bytes, content_type: str | None = None) -> str | None:
     """Charset from the Content-Type header, else from a ``<meta>`` near the top, else None."""
     if content_type:
         match = _CONTENT_TYPE_CHARSET.search(content_type)
-        codec = _codec(match.group(1)) if match else None
+        codec = text_codec(match.group(1)) if match else None
         if codec:
             return codec
     meta = _META_CHARSET.search(body[:_SNIFF_BYTES])
-    return _codec(meta.group(1).decode("ascii")) if meta else None
+    return text_codec(meta.group(1).decode("ascii")) if meta else None
 
 
 def decode_text(body: bytes, content_type: str | None = None) -> str:
-    """Body bytes as text: declared charset, else UTF-8 if valid, else ISO-8859-1."""
+    """Body bytes as text: declared charset, else UTF-8 if valid, else ISO-8859-1.
+
+    Only a real text charset counts as declared (scanner.parse.charset): a device naming
+    ``rot13`` or ``base64`` gets its page read as if it had named none."""
     codec = sniff_charset(body, content_type)
     if codec:
-        return body.decode(codec, errors="replace")
+        try:
+            return body.decode(codec, errors="replace")
+        except (UnicodeError, LookupError):  # a codec that refuses 'replace'
+            pass
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:

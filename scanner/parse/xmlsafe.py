@@ -33,6 +33,7 @@ from defusedxml.expatreader import DefusedExpatParser
 
 from scanner.errors import DecodeError
 from scanner.limits import XML_MAX
+from scanner.parse.charset import decode_declared
 from scanner.parse.kv import TOO_LARGE, add_value, decode_text
 
 DEPTH_MAX = 32
@@ -171,14 +172,10 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-16", "replace")
     declared = _ENCODING.match(data)
     if declared:
-        try:
-            name = codecs.lookup(declared.group(1).decode("ascii")).name
-            # UTF-16/32 without a BOM cannot have an ASCII declaration; *escape codecs and
-            # the like would rewrite the markup itself: fall back to UTF-8 for those.
-            if not (name.startswith(("utf-16", "utf-32", "utf-7")) or "escape" in name):
-                return data.decode(name, "replace")
-        except (LookupError, UnicodeError):  # unknown, or a codec that refuses 'replace'
-            pass
+        # Only an ASCII-compatible text charset: the declaration itself was read as ASCII.
+        text = decode_declared(data, declared.group(1).decode("ascii"))
+        if text is not None:
+            return text
     return data.decode("utf-8", "replace")
 
 

@@ -175,7 +175,8 @@ READERS: dict[str, Reader] = {
 
 
 class DatagramReader:
-    """Reads datagrams into a :class:`Heard`; never raises for what a datagram holds."""
+    """Reads datagrams into a :class:`Heard`; never raises for what a datagram holds: a bug
+    met on one becomes its host's ``error: <Exception>: ...`` status for the protocol."""
 
     def __init__(self, heard: Heard) -> None:
         self.heard = heard
@@ -206,6 +207,9 @@ class DatagramReader:
                 return
         except DecodeError as exc:
             self.heard.bad(protocol, source, f"unreadable message: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug, isolated to this host (zgrab2's rule)
+            self.heard.fault(exc, protocol, source)
             return
         tally.messages += 1
         self.heard.ok(protocol, source)

@@ -13,8 +13,11 @@ ciaddr, a server's answer, an ARP packet, a SADP/DHIP reply carrying the MAC).
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
+from scanner import limits
+from scanner.errors import bug_detail
 from scanner.model import Outcome, ProbeStatus
 from scanner.protocols.lan import Findings
 
@@ -72,6 +75,16 @@ class Heard:
     """host -> TCP ports that answered a SYN with SYN-ACK (captures only)."""
     hosts: set[str] = field(default_factory=set)
     dropped_hosts: int = 0
+    not_addresses: int = 0
+    """Messages dropped because their host was no IP address (a bug upstream, never kept)."""
+    text: int = 0
+    """Characters of observation values kept so far (limits.PASSIVE_TEXT_MAX)."""
+    over_budget: int = 0
+    """Observations dropped because the session's text budget was spent."""
+    frame_notes: dict[str, int] = field(default_factory=dict)
+    """Frames dropped before any protocol ("overlapping IPv4 fragments refused"), counted."""
+    last_fault: str = ""
+    """The last bug met on a frame that no protocol and host could be named for."""
 
     def tally(self, protocol: str) -> Tally:
         return self.tallies.setdefault(protocol, Tally())
@@ -83,6 +96,11 @@ class Heard:
         """True if `host` is known or there is still room for one more host."""
         if host in self.hosts:
             return True
+        try:
+            ipaddress.ip_address(host)  # whatever a reader hands on, only an address is a host
+        except ValueError:
+            self.not_addresses += 1
+            return False
         if len(self.hosts) >= HOSTS_MAX:
             self.dropped_hosts += 1
             return False
@@ -90,9 +108,19 @@ class Heard:
         return True
 
     def add(self, protocol: str, host: str, port: int | None, field_name: str, value: str) -> None:
-        """One observation of `protocol` about `host` (if the host cap allows it)."""
-        if self.accept(host):
-            self.findings_for(protocol).add(host, port, field_name, value)
+        """One observation of `protocol` about `host` (if the host cap and the session's text
+        budget allow it)."""
+        if not self.accept(host):
+            return
+        size = min(len(value), limits.VALUE_MAX)
+        if self.text + size > limits.PASSIVE_TEXT_MAX:
+            self.over_budget += 1
+            return
+        findings = self.findings_for(protocol)
+        before = len(findings.observations)
+        findings.add(host, port, field_name, value)
+        if len(findings.observations) > before:  # a repeat costs nothing
+            self.text += size
 
     def ok(self, protocol: str, host: str, detail: str = "") -> None:
         if self.accept(host):
@@ -102,6 +130,27 @@ class Heard:
         self.tally(protocol).errors += 1
         if self.accept(host):
             self.findings_for(protocol).status(host, Outcome.ERROR, detail[:160])
+
+    def fault(self, exc: Exception, protocol: str | None = None, host: str | None = None) -> None:
+        """A bug met while reading one frame or message (zgrab2's isolation, issue 12): the
+        host's status for `protocol` says ``error: <Exception>: ...`` when both are known,
+        otherwise the frame is counted; listening or reading goes on either way."""
+        detail = bug_detail(exc)
+        if protocol is not None and host is not None:
+            self.bad(protocol, host, detail)
+            return
+        self.frame_note("frames not read (a bug)")
+        self.last_fault = detail
+
+    def frame_note(self, what: str, count: int = 1) -> None:
+        self.frame_notes[what] = self.frame_notes.get(what, 0) + count
+
+    def frames_label(self) -> str:
+        """How frame-level reading went, '' when nothing was dropped."""
+        parts = [f"{count} {what}" for what, count in self.frame_notes.items()]
+        if self.last_fault:
+            parts.append(f"last: {self.last_fault}")
+        return ("error: " if self.last_fault else "") + ", ".join(parts)
 
     def open_port(self, host: str, port: int) -> None:
         if self.accept(host):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scanner import limits
-from scanner.errors import UsageError
+from scanner.errors import UsageError, bug_detail
 from scanner.passive.frames import FrameReader, wanted
 from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams
@@ -125,6 +125,9 @@ def _read(path: str, heard: Heard, bounds: CaptureBounds, warn: Warn) -> Capture
                 break
             except (Scapy_Exception, EOFError, ValueError, OSError) as exc:
                 stopped = f"stopped after {packets} packets: the file breaks off ({exc})"
+                break
+            except Exception as exc:  # noqa: BLE001 - scapy's reader met what it cannot read
+                stopped = f"stopped after {packets} packets: unreadable ({bug_detail(exc)})"
                 break
             packets += 1
             size += len(data)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from scanner import __version__
+from scanner import __version__, limits
 from scanner.engine.scan import now
 from scanner.model import Device, Observation, Outcome, ProbeStatus, ScanInfo
 from scanner.passive.heard import Heard
@@ -61,6 +61,11 @@ def _labels(heard: Heard, protocols: tuple[str, ...]) -> dict[str, str]:
     labels = {name: status.label() for name, status in heard.statuses(protocols).items()}
     if heard.dropped_hosts:
         labels["hosts"] = f"{heard.dropped_hosts} messages from hosts beyond the limit dropped"
+    if heard.over_budget:
+        budget = limits.PASSIVE_TEXT_MAX // (1024 * 1024)
+        labels["budget"] = f"{heard.over_budget} observations past the {budget} MiB budget dropped"
+    if heard.frame_notes:
+        labels["frames"] = heard.frames_label()
     return labels
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -138,22 +138,33 @@ class Streams:
 
     def finish(self, heard: Heard) -> None:
         """Judge every stream and record what the servers said into `heard`."""
-        jobs: list[tuple[Key, bytes, str]] = []
-        for key, flow in self.flows.items():
-            data = flow.data()
-            if data.startswith((b"HTTP/1.", b"RTSP/1.")):
-                jobs.append((key, data, data[:4].decode().lower()))
-            elif looks_like_server_hello(data):
-                _tls(heard, key, data)
-            elif key[1] in (21, 23) and flow.first():
-                _banner(heard, key, flow.first())
+        if self.flows:
+            asyncio.run(self._judge_all(heard))
         if self.dropped:
             heard.tally("http").note("connections not followed (too many)")
         if self.kept >= STREAMS_BYTES_MAX:
             heard.tally("http").note("streams cut at the capture's byte budget")
-        if jobs:
-            targets = {key: self._requests(key) for key, _, _ in jobs}
-            asyncio.run(_answers(heard, jobs, targets))
+
+    async def _judge_all(self, heard: Heard) -> None:
+        """Each stream on its own: a bug met on one server's bytes is that host's
+        ``error: <Exception>: ...`` for the protocol, and the other streams are still read
+        (zgrab2's isolation, issue 12)."""
+        for key, flow in self.flows.items():
+            protocol = "http"
+            try:
+                data = flow.data()
+                protocol = _protocol(key, data)
+                await self._judge(heard, key, flow, data)
+            except Exception as exc:  # noqa: BLE001 - a bug, isolated to this stream
+                heard.fault(exc, protocol, key[0])
+
+    async def _judge(self, heard: Heard, key: Key, flow: _Flow, data: bytes) -> None:
+        if data.startswith((b"HTTP/1.", b"RTSP/1.")):
+            await _answers(heard, key, data, data[:4].decode().lower(), self._requests(key))
+        elif looks_like_server_hello(data):
+            _tls(heard, key, data)
+        elif key[1] in (21, 23) and flow.first():
+            _banner(heard, key, flow.first())
 
     def _requests(self, key: Key) -> list[str]:
         """Request targets the client sent on the same connection, in order."""
@@ -195,26 +206,33 @@ def _banner(heard: Heard, key: Key, first: bytes) -> None:
         _store(heard, rec)
 
 
-async def _answers(
-    heard: Heard, jobs: Iterable[tuple[Key, bytes, str]], targets: dict[Key, list[str]]
-) -> None:
-    for key, data, protocol in jobs:
-        answers = await _read_all(data, protocol.upper())
-        if protocol == "rtsp":
-            rec = Recorder(key[0], key[1], "rtsp")
-            for answer in answers:
-                record_rtsp(rec, answer)
-            if answers:
-                _store(heard, rec)
-            continue
-        recorders = {name: Recorder(key[0], key[1], name) for name in ("http", "upnp", "onvif")}
-        paths: list[str | None] = [*targets.get(key, [])]
-        paths += [None] * (len(answers) - len(paths))
-        for answer, target in zip(answers, paths, strict=False):
-            _record_http(recorders, answer, target)
-        for rec in recorders.values():
-            if rec.items:
-                _store(heard, rec)
+def _protocol(key: Key, data: bytes) -> str:
+    """The probe a stream's findings go under (for a status when judging it fails)."""
+    if data.startswith(b"RTSP/1."):
+        return "rtsp"
+    if looks_like_server_hello(data):
+        return "tls"
+    return {21: "ftp", 23: "telnet"}.get(key[1], "http")
+
+
+async def _answers(heard: Heard, key: Key, data: bytes, protocol: str, targets: list[str]) -> None:
+    """Every answer of one HTTP or RTSP server stream, recorded as the live probe would."""
+    answers = await _read_all(data, protocol.upper())
+    if protocol == "rtsp":
+        rec = Recorder(key[0], key[1], "rtsp")
+        for answer in answers:
+            record_rtsp(rec, answer)
+        if answers:
+            _store(heard, rec)
+        return
+    recorders = {name: Recorder(key[0], key[1], name) for name in ("http", "upnp", "onvif")}
+    paths: list[str | None] = [*targets]
+    paths += [None] * (len(answers) - len(paths))
+    for answer, target in zip(answers, paths, strict=False):
+        _record_http(recorders, answer, target)
+    for rec in recorders.values():
+        if rec.items:
+            _store(heard, rec)
 
 
 def split_answers(data: bytes, protocol: str) -> list[bytes]:
@@ -262,8 +280,7 @@ async def _read_all(data: bytes, protocol: str) -> list[Response]:
 def _record_http(recorders: dict[str, Recorder], page: Response, target: str | None) -> None:
     """One HTTP answer, recorded according to the page it answers (module docstring), under
     the probe that records it live: http, upnp (a description) or onvif."""
-    target = target or "/"
-    path = urlsplit(target).path or "/" if "://" in target else target.split("?", 1)[0]
+    path = request_path(target or "/")
     text = decode_text(page.body[: limits.XML_MAX], page.head.get("content-type"))
     if "GetDeviceInformationResponse" in text[:4096] and _parses(parse_device_information, text):
         recorders["onvif"].add("onvif.device_information", text)
@@ -280,6 +297,18 @@ def _record_http(recorders: dict[str, Recorder], page: Response, target: str | N
     if path != "/":
         page = Response(page.head, b"", Outcome.OK)
     record_page(rec, page)
+
+
+def request_path(target: str) -> str:
+    """The path a request line's target names: origin form (``/a?b``) or absolute form
+    (``http://host/a``). A target that is no URL (``http://[x``: urlsplit raises, issue 12,
+    item 6) is kept whole, so it counts as some page other than ``/``."""
+    if "://" not in target:
+        return target.split("?", 1)[0]
+    try:
+        return urlsplit(target).path or "/"
+    except ValueError:
+        return target
 
 
 def _parses(parser: Callable[[str], object], text: str) -> bool:

@@ -2,8 +2,11 @@
 
 A probe is given a host and an open port and returns a :class:`ProbeResult`: the
 observations it made and one :class:`~scanner.model.ProbeStatus`. It never raises for
-anything a device does (refusal, silence, garbage); those are outcomes. Only a bug, or an
-attempt to leave the scope (:class:`~scanner.errors.ScopeError`), escapes.
+anything a device does (refusal, silence, garbage); those are outcomes. :func:`run_guarded`
+is where every probe runs: a bug a device's answer runs into becomes that probe's
+``error: <ExceptionName>: ...`` status for that host, as zgrab2 does, so one device never
+costs the rest of the scan. Only an attempt to leave the scope
+(:class:`~scanner.errors.ScopeError`, raised before anything is sent) escapes.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from scanner import __version__, limits
-from scanner.errors import DecodeError
+from scanner.errors import DecodeError, ScopeError, bug_detail
 from scanner.model import Observation, Outcome, ProbeStatus
 from scanner.net.tcp import Connection, Net
 from scanner.parse.http import cap_text
@@ -127,7 +130,7 @@ def failure_status(probe: str, exc: BaseException, ctx: ProbeContext) -> ProbeSt
     return ProbeStatus(probe, Outcome.ERROR, type(exc).__name__ + (f": {exc}" if str(exc) else ""))
 
 
-#: What a device can make a probe raise; everything else is a bug and propagates.
+#: What a device can make a probe raise, reported as what it is (reset, timeout, ...).
 DEVICE_FAULTS = (
     ProbeFailed,
     OSError,
@@ -139,8 +142,13 @@ DEVICE_FAULTS = (
 
 
 async def run_guarded(probe: ServiceProbe, ctx: ProbeContext, host: str, port: int) -> ProbeResult:
-    """Run ``probe``; a device fault it did not turn into a status becomes one here."""
+    """Run ``probe``; a device fault it did not turn into a status becomes one here, and so
+    does a bug (``error: LookupError: ...``, the traceback with CAMSCAN_DEBUG=1)."""
     try:
         return await probe.run(ctx, host, port)
     except DEVICE_FAULTS as exc:
         return ProbeResult((), failure_status(probe.name, exc, ctx))
+    except ScopeError:
+        raise  # the scope guard fired (nothing was sent): a bug that must stop the scan
+    except Exception as exc:  # noqa: BLE001 - a bug, isolated to this probe and host
+        return ProbeResult((), ProbeStatus(probe.name, Outcome.ERROR, bug_detail(exc)))

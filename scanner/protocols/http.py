@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from scanner import limits
 from scanner.errors import DecodeError
 from scanner.model import Outcome
-from scanner.net.tcp import deadline_after, read_until_limit
+from scanner.net.tcp import deadline_after, read_chunk, read_until_limit
 from scanner.parse.html import decode_text, extract_title
 from scanner.parse.http import (
     ChunkedDecoder,
@@ -76,28 +76,27 @@ async def _read_head(
     """Read up to the blank line: (head, bytes after it, outcome, detail)."""
     buffer = bytearray()
     try:
-        async with asyncio.timeout_at(deadline):
-            while True:
-                try:
-                    chunk = await reader.read(_CHUNK)
-                except ConnectionResetError:
-                    chunk, ended = b"", "reset"
-                else:
-                    ended = "closed"
-                if not chunk:
-                    if not buffer:
-                        raise ProbeFailed(Outcome.ERROR, f"connection {ended} without an answer")
-                    where = "connection reset" if ended == "reset" else "answer ended"
-                    return bytes(buffer), b"", Outcome.ERROR, f"{where} inside the header"
-                start = len(buffer)
-                buffer += chunk
-                _check_protocol(buffer, protocol)
-                end = find_head_end(buffer, start)
-                if end >= 0:
-                    return bytes(buffer[:end]), bytes(buffer[end:]), Outcome.OK, ""
-                if len(buffer) >= limits.HTTP_HEAD_MAX:
-                    cut = bytes(buffer[: limits.HTTP_HEAD_MAX])
-                    return cut, b"", Outcome.ERROR, f"header longer than {_kib(len(cut))}"
+        while True:
+            try:
+                chunk = await read_chunk(reader, _CHUNK, deadline)
+            except ConnectionResetError:
+                chunk, ended = b"", "reset"
+            else:
+                ended = "closed"
+            if not chunk:
+                if not buffer:
+                    raise ProbeFailed(Outcome.ERROR, f"connection {ended} without an answer")
+                where = "connection reset" if ended == "reset" else "answer ended"
+                return bytes(buffer), b"", Outcome.ERROR, f"{where} inside the header"
+            start = len(buffer)
+            buffer += chunk
+            _check_protocol(buffer, protocol)
+            end = find_head_end(buffer, start)
+            if end >= 0:
+                return bytes(buffer[:end]), bytes(buffer[end:]), Outcome.OK, ""
+            if len(buffer) >= limits.HTTP_HEAD_MAX:
+                cut = bytes(buffer[: limits.HTTP_HEAD_MAX])
+                return cut, b"", Outcome.ERROR, f"header longer than {_kib(len(cut))}"
     except TimeoutError:
         if not buffer:
             raise ProbeFailed(Outcome.TIMEOUT, f"no answer within {seconds(window)} s") from None
@@ -113,17 +112,16 @@ async def _read_chunked(
     wire = len(rest)
     try:
         body += decoder.feed(rest)
-        async with asyncio.timeout_at(deadline):
-            # Chunk framing may outweigh tiny chunks, so the wire gets twice the body's cap.
-            while not decoder.done and len(body) < body_max and wire < 2 * body_max:
-                try:
-                    chunk = await reader.read(_CHUNK)
-                except ConnectionResetError:
-                    return bytes(body[:body_max]), False, _reset_note(len(body))
-                if not chunk:
-                    return bytes(body[:body_max]), False, ""
-                wire += len(chunk)
-                body += decoder.feed(chunk)
+        # Chunk framing may outweigh tiny chunks, so the wire gets twice the body's cap.
+        while not decoder.done and len(body) < body_max and wire < 2 * body_max:
+            try:
+                chunk = await read_chunk(reader, _CHUNK, deadline)
+            except ConnectionResetError:
+                return bytes(body[:body_max]), False, _reset_note(len(body))
+            if not chunk:
+                return bytes(body[:body_max]), False, ""
+            wire += len(chunk)
+            body += decoder.feed(chunk)
     except TimeoutError:
         return bytes(body[:body_max]), False, "deadline"
     except DecodeError as exc:

@@ -9,13 +9,15 @@ answering hosts said, as observations, and one status per host plus a global one
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 from scanner import limits
+from scanner.errors import ScopeError, bug_detail
 from scanner.model import Observation, Outcome, ProbeStatus
 from scanner.net import Network
 from scanner.net.pacer import Pacer
@@ -163,6 +165,19 @@ class Findings:
         statuses = dict(self.statuses)
         statuses[GLOBAL] = ProbeStatus(self.probe, outcome, detail)
         return DiscoveryResult(tuple(self.observations), statuses)
+
+
+async def isolated(findings: Findings, jobs: Iterable[tuple[str, Awaitable[None]]]) -> None:
+    """Run per-host follow-up jobs (UPnP descriptions, ONVIF calls) at once; a job that
+    raises (a bug) becomes its host's ``error: <Exception>: ...`` status in `findings`
+    instead of ending the whole probe with every other host's answers (zgrab2's rule)."""
+    pairs = list(jobs)
+    outcomes = await asyncio.gather(*(job for _, job in pairs), return_exceptions=True)
+    for (host, _), outcome in zip(pairs, outcomes, strict=True):
+        if isinstance(outcome, ScopeError) or not isinstance(outcome, Exception | None):
+            raise outcome  # the scope guard fired, or a cancellation: not one host's bug
+        if isinstance(outcome, Exception):
+            findings.status(host, Outcome.ERROR, bug_detail(outcome))
 
 
 def skipped(probe: str, why: str) -> DiscoveryResult:

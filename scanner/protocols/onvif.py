@@ -14,7 +14,6 @@ declarations some ONVIF stacks insist on (shared/testlan/README.md, npm onvif mo
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +27,7 @@ from scanner.parse.onvif import parse_device_information
 from scanner.parse.xmlsafe import parse_xml
 from scanner.protocols.host import USER_AGENT, ProbeContext, ProbeFailed, connect
 from scanner.protocols.http import read_response
-from scanner.protocols.lan import Findings, http_target, own_targets
+from scanner.protocols.lan import Findings, http_target, isolated, own_targets
 
 PROBE = "onvif"
 DEVICE_NS = "http://www.onvif.org/ver10/device/wsdl"
@@ -136,9 +135,7 @@ async def invoke(ctx: ProbeContext, host: str, port: int, path: str, call: Call)
     return classify(answer.head.status, decode_text(answer.body), call)
 
 
-async def follow_up(
-    ctx: ProbeContext, findings: Findings, host: str, port: int, path: str
-) -> None:
+async def follow_up(ctx: ProbeContext, findings: Findings, host: str, port: int, path: str) -> None:
     """The calls against one XAddr on its sender; results go to `findings` under "onvif"."""
     done: list[str] = []
     for call in CALLS:
@@ -175,12 +172,14 @@ async def follow_up_all(
     how many XAddrs were left alone because they name another host."""
     ctx = ProbeContext(net, timeout=timeout)
     elsewhere = 0
-    jobs: list[Coroutine[Any, Any, None]] = []
+    jobs: list[tuple[str, Coroutine[Any, Any, None]]] = []
     for source, urls in xaddrs.items():
         own, why = own_targets(source, urls, "XAddr", net.scope)
         elsewhere += sum(1 for u in urls if endpoint(u) is not None) - len(own)
         if why:
             findings.status(f"{PROBE}/{source}", Outcome.SKIPPED, why, probe=PROBE)
-        jobs.extend(follow_up(ctx, findings, *t) for t in own[:XADDRS_PER_HOST])
-    await asyncio.gather(*jobs)
+        jobs.extend(
+            (f"{PROBE}/{source}", follow_up(ctx, findings, *t)) for t in own[:XADDRS_PER_HOST]
+        )
+    await isolated(findings, jobs)
     return elsewhere

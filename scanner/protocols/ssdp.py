@@ -11,7 +11,6 @@ stays what it is, a header inside the observation, and is never contacted (the s
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Coroutine
 from typing import Any
 
@@ -29,6 +28,7 @@ from scanner.protocols.lan import (
     DiscoveryResult,
     Findings,
     http_target,
+    isolated,
     merge,
     own_targets,
 )
@@ -101,13 +101,15 @@ async def fetch_all(
 ) -> None:
     """GET each answering host's first LOCATIONs that lie on that host itself."""
     ctx = ProbeContext(net, timeout=timeout)
-    jobs: list[Coroutine[Any, Any, None]] = []
+    jobs: list[tuple[str, Coroutine[Any, Any, None]]] = []
     for source, urls in locations.items():
         own, why = own_targets(source, urls, "LOCATION", net.scope)
         if why:
             findings.status(source, Outcome.SKIPPED, why)
-        jobs.extend(fetch(ctx, findings, *t) for t in dict.fromkeys(own[:LOCATIONS_PER_HOST]))
-    await asyncio.gather(*jobs)
+        jobs.extend(
+            (t[0], fetch(ctx, findings, *t)) for t in dict.fromkeys(own[:LOCATIONS_PER_HOST])
+        )
+    await isolated(findings, jobs)
 
 
 async def fetch(ctx: ProbeContext, findings: Findings, host: str, port: int, path: str) -> None:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from scanner import limits
-from scanner.errors import DecodeError
+from scanner.errors import DecodeError, bug_detail
 from scanner.model import Outcome
 from scanner.net.udp import open_exchange_socket
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings, summary
@@ -218,7 +218,8 @@ Reader = Callable[[Datagram, Findings], bool]
 
 
 def judge(probe: str, heard: Heard, read: Reader) -> DiscoveryResult:
-    """Turn what an exchange heard into observations and statuses; never raises."""
+    """Turn what an exchange heard into observations and statuses; never raises: a reader
+    that raises on one host's answer (a bug) gives that host ``error: <Exception>: ...``."""
     findings = Findings(probe)
     if heard.problem:
         outcome = Outcome.SKIPPED if heard.problem == "nothing to ask" else Outcome.ERROR
@@ -234,6 +235,10 @@ def judge(probe: str, heard: Heard, read: Reader) -> DiscoveryResult:
         except DecodeError as exc:
             errors += 1
             findings.status(datagram.source, Outcome.ERROR, f"bad answer: {str(exc)[:120]}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - a bug, isolated to this host (zgrab2's rule)
+            errors += 1
+            findings.status(datagram.source, Outcome.ERROR, bug_detail(exc))
             continue
         answered += 1
         findings.status(datagram.source, Outcome.OK)

@@ -14,10 +14,13 @@ network sandbox (tests/hostile), never anywhere else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import functools
 import re
 import socket
 import struct
+import termios
 import tomllib
 import zlib
 from collections import Counter
@@ -263,6 +266,14 @@ async def _escapes(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -
     await writer.drain()
 
 
+async def _charset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A login page that names codecs that are no character sets (issue 12, item 1)."""
+    await read_request(reader)
+    body = b'<html><head><meta charset="base64"><title>NVR Login</title></head></html>'
+    writer.write(_whole("200 OK", "text/html; charset=rot13", body))
+    await writer.drain()
+
+
 def _redirect(env: HttpEnv, outside: bool) -> Handler:
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         _, target = await read_request(reader)
@@ -279,11 +290,25 @@ async def _reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
     writer.write(_head("200 OK", "Content-Type: text/html", "Content-Length: 10000"))
     writer.write(b"<html><head><title>cut</title></head><body>" + b"B" * 2048)
     await writer.drain()
-    await asyncio.sleep(0.2)  # let the client read what came before the reset
     sock = writer.get_extra_info("socket")
     if sock is not None:
+        await _acknowledged(sock)  # the client holds what came before the reset
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
+
+
+async def _acknowledged(sock: Any, most: float = 5.0) -> None:
+    """Wait until the peer's kernel has acknowledged every byte sent (Linux SIOCOUTQ: bytes
+    not yet acknowledged), a condition rather than a guess of how long a loaded machine
+    takes; at most `most` seconds."""
+    loop = asyncio.get_running_loop()
+    until = loop.time() + most
+    with contextlib.suppress(OSError):
+        while loop.time() < until:
+            left = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, struct.pack("i", 0))
+            if struct.unpack("i", left)[0] == 0:
+                return
+            await asyncio.sleep(0.005)
 
 
 def _document(env: HttpEnv, path: str, content_type: str, body: Callable[[], bytes]) -> Handler:
@@ -309,6 +334,7 @@ def tcp_services(persona: HostilePersona, env: HttpEnv, http_port: int) -> dict[
         "http-slowloris": _slowloris,
         "http-escape-sequences": _escapes,
         "http-reset": _reset,
+        "http-charset-rot13": _charset,
         "http-redirect-outside": _redirect(env, outside=True),
         "http-redirect-loop": _redirect(env, outside=False),
     }

@@ -56,6 +56,8 @@ PIVOT_PORTS = (6379, 6380)
 its XAddrs (neither is a camera port, so the port sweep never touches them)."""
 PIVOT_LOCATION = "http://{victim}:6379/evil?cmd=FLUSHALL"
 PIVOT_XADDR = "http://{victim}:6380/onvif/../../admin/reboot.cgi"
+FRAMES_PER_WAKE = 64
+"""Frames the outsider's capture reads before letting the other personas run."""
 
 Answer = Callable[[bytes], list[bytes]]
 """A request -> the datagrams to send back (none: not a request this persona answers)."""
@@ -305,8 +307,10 @@ class Outsider:
         self.capturing = interface
 
     def _frame(self, sock: socket.socket) -> None:
+        # At most a burst per wake-up: under a flood "until the socket is empty" never came,
+        # and the personas sharing this loop went unanswered past a scan's deadline.
         with contextlib.suppress(BlockingIOError, InterruptedError):
-            while True:
+            for _ in range(FRAMES_PER_WAKE):
                 self.note(sock.recv(2048)[14:])
 
     def note(self, ip: bytes) -> None:

@@ -73,6 +73,18 @@ INPUTS: dict[str, tuple[Callable[[Path], str], str]] = {
     "NaN": (_nan, "NaN"),
     "deep nesting": (lambda tmp: _file(tmp, "deep.json", "[" * 100_000), "nested too deeply"),
     "bad compliance": (_compliance, "devices[0].compliance.status"),
+    "a million empty objects": (
+        lambda tmp: _file(tmp, "o.json", '{"devices": [' + "{}," * 1_000_000 + "{}]}"),
+        "more than 1000000 objects and arrays",
+    ),
+    "three million values": (
+        lambda tmp: _file(tmp, "v.json", '{"devices": [' + "0," * 3_000_001 + "0]}"),
+        "more than 3000000 values",
+    ),
+    "nesting past 32": (
+        lambda tmp: _file(tmp, "n32.json", '{"x": ' + "[" * 40 + "]" * 40 + "}"),
+        "nested deeper than 32",
+    ),
     "bad evidence": (_weight, "devices[2].verdict.evidence[0].weight must be a number"),
 }
 
@@ -100,6 +112,25 @@ def test_bad_document_is_one_line_exit_2(run: Run, tmp_path: Path, kind: str, co
     code, out, err = run(*argv)
     _one_line(code, err, needle)
     assert out == ""
+
+
+def test_document_size_fits_its_use(
+    run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document past DOCUMENT_MAX, or documents past DOCUMENTS_MAX in all (merge, diff),
+    are refused before being read whole (issue 12: 256 MiB let 39 MB of {} reach 1 GB)."""
+    from scanner.audit import document
+
+    size = Path(GOOD).stat().st_size
+    monkeypatch.setattr(document, "DOCUMENT_MAX", size - 1)
+    code, _, err = run("report", GOOD, "-o", str(tmp_path / "r.html"))
+    _one_line(code, err, "is larger than")
+    monkeypatch.setattr(document, "DOCUMENT_MAX", size)
+    monkeypatch.setattr(document, "DOCUMENTS_MAX", size * 2 + 10)
+    code, _, err = run("merge", GOOD, GOOD, GOOD, "-o", str(tmp_path / "m.json"))
+    _one_line(code, err, "of documents in all")
+    code, _, err = run("merge", GOOD, GOOD, "-o", str(tmp_path / "m.json"))
+    assert code == 0, err
 
 
 @pytest.mark.parametrize(

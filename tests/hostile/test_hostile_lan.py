@@ -1,7 +1,7 @@
 """A scan of a LAN where hostile personas stand beside benign ones (inside the sandbox only).
 
 Runs only inside the network sandbox made by test_sandbox.py (CAMSCAN_HOSTILE=inside). The
-scan runs in a process of its own (scan_runner.py, built as `camscan scan TARGET --timeout 2`
+scan runs in a process of its own (scan_runner.py, built as `camscan scan TARGET --timeout T`
 builds it) so that its time, peak memory and error output are its own.
 """
 
@@ -33,8 +33,11 @@ pytestmark = pytest.mark.skipif(
     reason="runs inside the sandbox (tests/hostile/test_sandbox.py)",
 )
 ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT = 2.0
-"""`camscan scan --timeout`'s default: the answer window and each exchange's deadline."""
+TIMEOUT = 5.0
+"""The answer window and each exchange's deadline: `camscan scan --timeout`'s default is 2 s,
+but here one process serves every hostile persona beside the floods, and on a loaded CI
+machine it answered a 2 s exchange too late (issue 12). What the personas do to the scan
+does not depend on the window; the deadlines themselves are tested on loopback."""
 RSS_MAX_MIB = 150
 UNSAFE_FOR_A_TERMINAL = ("\x1b", "\x9b", "\x07", "\u202e", "\x00")
 
@@ -115,8 +118,9 @@ def test_scan_ends_and_prints_no_traceback(scanned: Scanned) -> None:
 
 
 def test_scan_ends_within_its_deadline(scanned: Scanned) -> None:
-    """Slowloris, endless bodies, floods: the scan still ends within its deadline + 1 s."""
-    assert scanned.summary["seconds"] <= scan_deadline(TIMEOUT) + 1.0, scanned.summary
+    """Slowloris, endless bodies, floods: the scan still ends within its deadline, give or
+    take 5 s for a loaded machine (a stuck exchange would never end)."""
+    assert scanned.summary["seconds"] <= scan_deadline(TIMEOUT) + 5.0, scanned.summary
 
 
 def test_peak_memory_stays_small(scanned: Scanned) -> None:

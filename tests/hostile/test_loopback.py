@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from scanner import limits
 from scanner.engine.discovery import make_context
 from scanner.engine.scan import ScanRequest, run_scan
 from scanner.engine.unicast import UnicastOptions
@@ -117,10 +118,11 @@ def test_a_device_url_never_aims_the_scan_at_another_host(result: Result) -> Non
 
 def test_slow_and_endless_answers_cost_one_deadline(result: Result) -> None:
     """The slowloris is cut at the exchange deadline and the scan ends soon after the answer
-    window and the ONVIF calls, far from the 20 s host deadline."""
+    window and the ONVIF calls, well before the 20 s host deadline (the margin is for a
+    loaded machine: an uncut slowloris would take the whole host deadline)."""
     slow = result.devices[result.addresses["http-slowloris"]]
     assert _status(slow, "http") == f"timeout: deadline {TIMEOUT:g} s reached"
-    assert result.seconds < 4 * TIMEOUT + 3
+    assert result.seconds < limits.HOST_DEADLINE - 5
 
 
 def test_the_table_shows_no_escape_sequence(result: Result) -> None:

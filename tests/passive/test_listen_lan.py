@@ -130,3 +130,36 @@ def test_policy_exit_status_and_formats(placed: dict[str, tuple[str, str]]) -> N
     ips = {json.loads(line)["ip"] for line in result.output.splitlines()}
     named = ("dahua-hfw2228m-hello", "hik-ds2cd2385g1-sadp", "hik-ds2cd2722fwd-announcing")
     assert {placed[name][1] for name in named} <= ips
+
+
+_ARP_SENDER = """
+import socket, sys, time
+frame, until = bytes.fromhex(sys.argv[1]), time.monotonic() + float(sys.argv[2])
+with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as sock:
+    sock.bind(("lan0", 0))
+    while time.monotonic() < until:
+        sock.send(frame)
+        time.sleep(0.1)
+"""
+
+
+def test_a_malformed_arp_frame_never_ends_listening(placed: dict[str, tuple[str, str]]) -> None:
+    """A lab host broadcasts ARP replies whose plen says 6 (issue 12, item 2: one such frame
+    ended `listen` with everything heard lost): listening goes on, the frames are counted
+    unreadable, and every announcer is still named."""
+    namespace = placed[ANNOUNCERS[0].name][0]
+    body = bytes.fromhex("0001" "0800" "06" "06" "0002") + b"\xac" * 6 + b"\x0a" * 6
+    body += b"\x02" * 6 + b"\x0b" * 6
+    frame = bytes.fromhex("ffffffffffff" "02000000ee01" "0806") + body  # both MACs named
+    sender = subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, "-c",
+                               _ARP_SENDER, frame.hex(), str(SECONDS + 1)])
+    devices: list[Device] = []
+    try:
+        info = run_listen(ListenPlan("lan0", SCANNER, SECONDS), Recognizer.load(), devices.append)
+    finally:
+        sender.wait(timeout=SECONDS + 10)
+    listeners = info.options["listeners"]
+    assert isinstance(listeners, dict)
+    assert "unreadable" in listeners["arp"], listeners["arp"]
+    found = _by_name(devices, placed)
+    assert all(persona.name in found for persona in ANNOUNCERS)

@@ -189,3 +189,13 @@ def test_hostile_streams_never_raise(garbage: bytes) -> None:
     for probe in ("http", "rtsp", "tls"):
         tally = heard.tally(probe)
         assert tally.messages + tally.errors <= 1
+
+
+def test_page_with_a_hostile_charset_in_a_capture() -> None:
+    """identify --pcap on a page declaring charset=rot13 and <meta charset="hex"> reads its
+    title (issue 12, item 1: it used to end the reading with LookupError)."""
+    body = b'<meta charset="hex"><title>DVR Login</title>'
+    page = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=rot13\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    heard = _run(*_request("/", 80, 41010), *tcp_stream(CAM, 80, CLIENT, 41010, page))
+    assert _fields(heard, "http")["http.title"] == ["DVR Login"]

@@ -64,14 +64,14 @@ def test_telnet_banner_stripped_and_unanswered() -> None:
             ended.append(True)
 
     result, elapsed = asyncio.run(
-        _probe("127.77.4.1", telnetd, BannerProbe("telnet", "telnet.banner"))
+        _probe("127.77.4.1", telnetd, BannerProbe("telnet", "telnet.banner"), window=20)
     )
     assert [(o.field, o.value, o.probe) for o in result.observations] == [
         ("telnet.banner", "192.0.0.64 login:", "telnet")
     ]
     assert result.status.outcome is Outcome.OK
     assert ended == [True] and received == b""  # the probe hung up without saying a byte
-    assert elapsed < 0.8  # stopped soon after the prompt, not at the 1 s window
+    assert elapsed < 10  # stopped soon after the prompt, not at the 20 s window
 
 
 def test_telnet_multiline_kept() -> None:
@@ -112,7 +112,7 @@ def test_silent_service_times_out_at_window() -> None:
         Outcome.TIMEOUT,
         "said nothing within 0.3 s",
     )
-    assert 0.25 < elapsed < 0.6
+    assert 0.25 < elapsed < 3  # the window, with a margin for a loaded machine
 
 
 def test_flood_capped() -> None:

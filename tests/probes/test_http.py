@@ -135,7 +135,7 @@ def test_redirect_off_scope_recorded_never_followed() -> None:
 def test_slowloris_body_cut_at_deadline() -> None:
     """A server trickling its body a byte at a time is cut at the 0.4 s exchange deadline."""
 
-    async def main() -> tuple[ProbeResult, float]:
+    async def main() -> tuple[ProbeResult, float, int]:
         async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await read_head(reader)
             writer.write(f"HTTP/1.1 200 OK\r\nServer: {HIK_SERVER}\r\n\r\n".encode())
@@ -149,13 +149,14 @@ def test_slowloris_body_cut_at_deadline() -> None:
         result = await HttpProbe().run(context("127.77.1.4", timeout=0.4), served.host, served.port)
         elapsed = time.monotonic() - started
         served.close()
-        return result, elapsed
+        return result, elapsed, len(served.peers)
 
-    result, elapsed = asyncio.run(main())
+    result, elapsed, connections = asyncio.run(main())
     assert result.status.outcome is Outcome.TIMEOUT
     assert result.status.detail == "deadline 0.4 s reached"
     assert _fields(result)["http.server"] == [HIK_SERVER]
-    assert elapsed < 0.8  # one deadline, and no favicon request to a stalling server
+    assert connections == 1  # no favicon request to a stalling server
+    assert elapsed < 3  # one deadline, not the trickle's pace (a margin for a loaded machine)
 
 
 def test_slowloris_head_keeps_complete_lines() -> None:
@@ -193,7 +194,7 @@ def test_endless_body_cut_at_cap() -> None:
 
         served = await serve("127.77.1.6", endless)
         started = time.monotonic()
-        result = await HttpProbe().run(context("127.77.1.6", timeout=5), served.host, served.port)
+        result = await HttpProbe().run(context("127.77.1.6", timeout=30), served.host, served.port)
         elapsed = time.monotonic() - started
         served.close()
         return result, elapsed
@@ -203,7 +204,7 @@ def test_endless_body_cut_at_cap() -> None:
     assert result.status.detail == "answer truncated at 64 KiB"
     body = _fields(result)["http.body"][0]
     assert body.startswith("<html>AAA") and len(body) == 2048
-    assert elapsed < 3
+    assert elapsed < 15  # at the cap, long before the 30 s deadline
 
 
 def test_gzip_bomb_capped() -> None:
@@ -249,7 +250,7 @@ def test_chunked_answer_decoded() -> None:
             await reader.read()  # keep the connection open: the terminator must end the read
 
         served = await serve("127.77.1.8", handler)
-        result = await HttpProbe().run(context("127.77.1.8", timeout=2), served.host, served.port)
+        result = await HttpProbe().run(context("127.77.1.8", timeout=20), served.host, served.port)
         served.close()
         return result
 
@@ -257,7 +258,7 @@ def test_chunked_answer_decoded() -> None:
     result = asyncio.run(main())
     assert _fields(result)["http.title"] == ["NETSurveillance WEB"]  # s0028 (recog html_title)
     assert result.status.outcome is Outcome.OK
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 10  # the terminator ended it, not the 20 s deadline
 
 
 def test_not_http_and_silence() -> None:
@@ -277,18 +278,17 @@ def test_not_http_and_silence() -> None:
 
         one = await serve("127.77.1.9", binary)
         two = await serve("127.77.1.10", silent)
-        ctx = context("127.77.1.9-10", timeout=0.3)
         started = time.monotonic()
-        not_http = await HttpProbe().run(ctx, one.host, one.port)
+        not_http = await HttpProbe().run(context("127.77.1.9", timeout=20), one.host, one.port)
         fast = time.monotonic() - started
-        quiet = await HttpProbe().run(ctx, two.host, two.port)
+        quiet = await HttpProbe().run(context("127.77.1.10", timeout=0.3), two.host, two.port)
         one.close()
         two.close()
         return not_http, quiet, fast
 
     not_http, quiet, fast = asyncio.run(main())
     assert (not_http.status.outcome, not_http.status.detail) == (Outcome.ERROR, "not HTTP")
-    assert fast < 0.25
+    assert fast < 10  # at once, not at the 20 s deadline
     assert (quiet.status.outcome, quiet.status.detail) == (
         Outcome.TIMEOUT,
         "no answer within 0.3 s",
@@ -428,3 +428,40 @@ def test_parsers_are_total(data: bytes) -> None:
     assert isinstance(decode_text(data), str)
     title = extract_title(data.decode("latin-1"))
     assert title is None or isinstance(title, str)
+
+
+NOT_CHARSETS = ("rot13", "base64", "hex", "zlib", "idna", "undefined", "bz2", "uu", "quopri",
+                "punycode", "unicode_escape", "utf-7", "utf-16", "cp037")
+
+
+@pytest.mark.parametrize("label", NOT_CHARSETS)
+def test_device_charset_must_be_a_text_codec(label: str) -> None:
+    """A charset that is no ASCII-compatible text codec (issue 12, item 1) is ignored: the
+    page is read as if none was named, from the header and from a <meta>."""
+    page = b"<html><head><title>IPCamera</title></head></html>"
+    assert extract_title(decode_text(page, f"text/html; charset={label}")) == "IPCamera"
+    meta = f'<meta charset="{label}">'.encode() + page
+    assert extract_title(decode_text(meta, "text/html")) == "IPCamera"
+
+
+def test_http_probe_reads_a_page_with_a_hostile_charset() -> None:
+    """charset=rot13 in the answer: the probe is ok and finds the title (it used to raise
+    and end the whole scan with an internal error)."""
+    body = b'<html><head><meta charset="base64"><title>NVR</title></head></html>'
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=rot13\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        await writer.drain()
+
+    async def main() -> ProbeResult:
+        served = await serve("127.77.1.13", handler)
+        try:
+            return await HttpProbe().run(context("127.77.1.13"), "127.77.1.13", served.port)
+        finally:
+            served.close()
+
+    result = asyncio.run(main())
+    assert result.status.outcome is Outcome.OK, result.status
+    assert _fields(result)["http.title"] == ["NVR"]

@@ -204,9 +204,56 @@ class _Raising:
 
 
 def test_run_guarded_turns_device_faults_into_statuses() -> None:
-    """A device fault a probe let through becomes a status; a ScopeError (a bug) escapes."""
+    """A device fault a probe let through becomes a status, and so does a bug (named, one
+    line); a ScopeError (the scope guard fired) escapes."""
     ctx = context("127.77.5.50")
     reset = asyncio.run(run_guarded(_Raising(ConnectionResetError()), ctx, "127.77.5.50", 80))
     assert reset == ProbeResult((), ProbeStatus("http", Outcome.ERROR, "connection reset"))
+    bug = asyncio.run(run_guarded(_Raising(LookupError("no\ncodec")), ctx, "127.77.5.50", 80))
+    assert bug == ProbeResult((), ProbeStatus("http", Outcome.ERROR, "LookupError: no codec"))
     with pytest.raises(ScopeError):
         asyncio.run(run_guarded(_Raising(ScopeError("x")), ctx, "127.77.5.50", 80))
+
+
+def test_a_bug_in_one_probe_for_one_host_costs_only_that_status(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """zgrab2's isolation (issue 12): a probe that raises for one host's answer gives that
+    host `error: ValueError: ...`; the other host and the other probe are reported as ever,
+    and CAMSCAN_DEBUG=1 puts the traceback on stderr."""
+    import scanner.protocols.http as http_probe
+
+    real = http_probe.extract_title
+
+    def title(text: str) -> str | None:
+        if "NETSurveillance" in text and "odd" in text:
+            raise ValueError("a bug met on this page")
+        return real(text)
+
+    monkeypatch.setattr(http_probe, "extract_title", title)
+    monkeypatch.setenv("CAMSCAN_DEBUG", "1")
+
+    async def odd(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(XM_PAGE.replace(b"</title>", b" odd</title>"))
+        await writer.drain()
+
+    async def main() -> list[HostReport]:
+        web = await serve("127.77.5.61", _web)
+        bad = await serve("127.77.5.62", odd, port=web.port)
+        rtsp = await serve("127.77.5.62", _rtsp, port=web.port + 1 if web.port < 65535 else 0)
+        services = {web.port: ["http"], rtsp.port: ["rtsp"]}
+        reports: list[HostReport] = []
+        await probe_hosts(parse_targets(["127.77.5.61-62"]), _fast(ports=(), services=services),
+                          reports.append)
+        for served in (web, bad, rtsp):
+            served.close()
+        return sorted(reports, key=lambda r: r.ip)
+
+    good, broken = asyncio.run(main())
+    assert ("http.title", "NETSurveillance WEB") in {(o.field, o.value) for o in good.observations}
+    statuses = {s.probe: s for s in broken.statuses}
+    bug = "ValueError: a bug met on this page"
+    assert statuses["http"] == ProbeStatus("http", Outcome.ERROR, bug)
+    assert statuses["rtsp"].outcome is Outcome.OK
+    assert "Traceback" in capsys.readouterr().err

@@ -30,7 +30,8 @@ def corpus_devices() -> dict[str, Device]:
     path = FIXTURES / "corpus-firmware.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines()
     sample_of = {json.loads(line)["host"]: json.loads(line)["sample"] for line in lines}
-    data = read_observations(lines, str(path), lambda _: None)
+    with path.open(encoding="utf-8") as stream:
+        data = read_observations(stream, str(path), lambda _: None)
     judge = recognizer()
     return {
         sample_of[host]: judge.device(host, observations, found_by=("identify",))
