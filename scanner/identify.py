@@ -28,7 +28,8 @@ from scanner.limits import (
     OBSERVATIONS_PER_HOST_MAX,
     VALUE_MAX,
 )
-from scanner.model import FIELDS, Observation
+from scanner.model import Observation
+from scanner.protocols.registry import FIELDS
 
 Warn = Callable[[str], None]
 

@@ -8,53 +8,15 @@ The JSON contract (``"schema": "camscan/1"``) is written from these by ``scanner
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass, field
 from typing import Literal
 
-#: The closed vocabulary of observation fields (documented in fingerprints/README.md).
-#: A probe emits only these; ``camscan identify`` accepts only these; a fingerprint file is
-#: named after one of them.
-FIELDS: tuple[str, ...] = (
-    "http.server",
-    "http.www_authenticate",
-    "http.title",
-    "http.favicon_md5",
-    "http.body",
-    "http.location",
-    "rtsp.server",
-    "rtsp.www_authenticate",
-    "rtsp.sdp",
-    "tls.subject",
-    "tls.issuer",
-    "mac",
-    "onvif.scopes",
-    "wsd.probematch",
-    "onvif.device_information",
-    "ssdp.response",
-    "ssdp.server",
-    "upnp.description",
-    "mdns.instance",
-    "mdns.txt",
-    "sadp.reply",
-    "dhip.reply",
-    "ubnt.reply",
-    "xm.reply",
-    "tdp.reply",
-    "dahua.magicbox",
-    "isapi.device_info",
-    "ftp.banner",
-    "telnet.banner",
-    "tcp.banner",
-    "dhcp.vendor_class",
-    "dhcp.hostname",
-    "snmp.sysdescr",
-    "snmp.sysobjectid",
-)
-
-#: What a device states of itself, derived from the fields above (scanner/recognize/declared.py
-#: reads fingerprints/declared.toml); fingerprint files match them like any field, but probes
-#: never emit them.
+#: What a device states of itself, derived from the observation fields (whose vocabulary is
+#: scanner.protocols.registry.FIELDS) by scanner/recognize/declared.py, which reads
+#: fingerprints/declared.toml; fingerprint files match them like any field, but probes never
+#: emit them.
 DECLARED_FIELDS: tuple[str, ...] = (
     "declared.model",
     "declared.firmware",
@@ -110,7 +72,7 @@ class Observation:
     probe: str
     """Name of the probe that saw it ("http", "rtsp", "sadp", "identify", ...)."""
     field: str
-    """One of FIELDS."""
+    """One of scanner.protocols.registry.FIELDS."""
     value: str
     """The raw value, already decoded to text and bounded in size."""
 
@@ -255,3 +217,8 @@ class ScanInfo:
     camscan_version: str = ""
     fingerprints: int = 0
     options: dict[str, object] = field(default_factory=dict)
+
+
+def now() -> str:
+    """The current UTC time as the scan document writes it (seconds, ISO 8601)."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

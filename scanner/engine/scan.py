@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +25,7 @@ from scanner.engine.unicast import (
     probe_hosts,
     scan_network,
 )
-from scanner.model import Device, Observation, ProbeStatus, ScanInfo
+from scanner.model import Device, Observation, ProbeStatus, ScanInfo, now
 from scanner.progress import ProgressSink
 from scanner.protocols.arp import read_neighbour_table
 from scanner.protocols.registry import probes_for
@@ -49,10 +48,6 @@ class ScanRequest:
     credentials: Credentials | None = None
     """None: no login is ever attempted (the default). Set: each host serving HTTP gets one
     attempt with the set that covers it (scanner.engine.credentialed)."""
-
-
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass

@@ -13,8 +13,7 @@ import ipaddress
 from collections.abc import Callable
 
 from scanner import __version__, limits
-from scanner.engine.scan import now
-from scanner.model import Device, Observation, Outcome, ProbeStatus, ScanInfo
+from scanner.model import Device, Observation, Outcome, ProbeStatus, ScanInfo, now
 from scanner.passive.heard import Heard
 from scanner.passive.listen import ListenPlan, ListenResult, listen
 from scanner.passive.pcap import CaptureBounds, Warn, read_capture

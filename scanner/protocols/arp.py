@@ -17,6 +17,7 @@ from pathlib import Path
 from scanner.model import Observation, Outcome, ProbeStatus
 from scanner.net.layer2 import arp_sweep
 from scanner.parse.kv import normalize_mac
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
 
 NEIGHBOUR_TABLE = Path("/proc/net/arp")
@@ -115,3 +116,7 @@ def _neighbours(ctx: DiscoveryContext, why: str) -> DiscoveryResult:
     """The fallback: skipped ARP, plus whatever the neighbour table already knows."""
     observations = read_neighbour_table(ctx)
     return DiscoveryResult(observations, {"*": ProbeStatus("arp", Outcome.SKIPPED, why)})
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (FieldSpec("mac"),)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from scanner import limits
 from scanner.model import Outcome
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import (
     ProbeContext,
     ProbeFailed,
@@ -122,3 +123,7 @@ class BannerProbe:
         rec.add(self.field, text, limits.BANNER_MAX)
         detail = f"banner truncated at {limits.BANNER_MAX // limits.KIB} KiB"
         return rec.result(Outcome.OK, detail if len(raw) >= limits.BANNER_MAX else "")
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (FieldSpec("ftp.banner"), FieldSpec("telnet.banner"), FieldSpec("tcp.banner"))

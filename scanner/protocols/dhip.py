@@ -16,6 +16,7 @@ import struct
 from scanner.errors import DecodeError
 from scanner.parse.dhip import HEADER_LEN, MAGIC, parse_dhip
 from scanner.parse.kv import decode_text, normalize_mac
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
@@ -63,3 +64,11 @@ class DhipProbe:
 
     async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
         return judge(self.name, await exchange(ctx, PLAN), read_answer)
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (
+    FieldSpec(
+        "dhip.reply", table=lambda value: parse_dhip(value).table(), firmware_keys=("Version",)
+    ),
+)

@@ -29,6 +29,7 @@ from scanner.parse.http import (
     is_chunked,
     parse_head,
 )
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import (
     USER_AGENT,
     ProbeContext,
@@ -289,3 +290,13 @@ def record_page(rec: Recorder, page: Response) -> None:
         text = decode_text(page.body, head.get("content-type"))
         rec.add("http.title", extract_title(text))
         rec.add("http.body", text[:BODY_TEXT_MAX])
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = tuple(
+    FieldSpec(name)
+    for name in (
+        "http.server", "http.www_authenticate", "http.title", "http.favicon_md5", "http.body",
+        "http.location",
+    )
+)

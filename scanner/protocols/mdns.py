@@ -28,6 +28,8 @@ from scanner import limits
 from scanner.model import Outcome
 from scanner.net.mdns import zeroconf
 from scanner.parse.http import cap_text
+from scanner.parse.mdns import parse_txt
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings, summary
 
 PORT = 5353
@@ -235,3 +237,10 @@ def _result(state: _State) -> DiscoveryResult:
     count = len({(o.host, o.value) for o in findings.observations if o.field == "mdns.instance"})
     detail = summary(count, len(hosts), state.out_of_scope, 0, extra)
     return findings.result(Outcome.OK if hosts else Outcome.NO_ANSWER, detail)
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (
+    FieldSpec("mdns.instance"),
+    FieldSpec("mdns.txt", table=lambda value: parse_txt(value).table()),
+)

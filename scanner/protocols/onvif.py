@@ -23,8 +23,9 @@ from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import Net, deadline_after
 from scanner.parse.kv import decode_text
-from scanner.parse.onvif import parse_device_information
+from scanner.parse.onvif import parse_device_information, parse_scopes
 from scanner.parse.xmlsafe import parse_xml
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import USER_AGENT, ProbeContext, ProbeFailed, connect
 from scanner.protocols.http import read_response
 from scanner.protocols.lan import Findings, http_target, isolated, own_targets
@@ -183,3 +184,14 @@ async def follow_up_all(
         )
     await isolated(findings, jobs)
     return elsewhere
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (
+    FieldSpec("onvif.scopes", table=lambda value: parse_scopes(value).table()),
+    FieldSpec(
+        "onvif.device_information",
+        table=lambda value: parse_device_information(value).table(),
+        firmware_keys=("FirmwareVersion",),
+    ),
+)

@@ -23,10 +23,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from scanner.errors import UsageError
+from scanner.errors import DecodeError, UsageError
+from scanner.protocols import (
+    arp,
+    banner,
+    dhcp,
+    dhip,
+    http,
+    isapi,
+    magicbox,
+    mdns,
+    onvif,
+    rtsp,
+    sadp,
+    snmp,
+    ssdp,
+    tdp,
+    tls,
+    ubnt,
+    wsd,
+    xm,
+)
 from scanner.protocols.arp import ArpProbe
 from scanner.protocols.banner import BannerProbe
 from scanner.protocols.dhip import DhipProbe
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import ServiceProbe
 from scanner.protocols.http import HttpProbe
 from scanner.protocols.lan import DiscoveryProbe
@@ -115,3 +136,46 @@ def probes_for(
     else:
         names = PORT_PROBES.get(port, ())
     return tuple(BY_NAME[name] for name in names if name != OPEN_ONLY)
+
+
+#: Every protocol module that declares observation fields (its ``FIELDS``).
+_DECLARING = (
+    http, rtsp, tls, arp, onvif, wsd, ssdp, mdns, sadp, dhip, ubnt, xm, tdp, magicbox, isapi,
+    banner, dhcp, snmp,
+)
+FIELD_SPECS: Mapping[str, FieldSpec] = {
+    spec.name: spec for module in _DECLARING for spec in module.FIELDS
+}
+#: The closed vocabulary of observation fields (documented in fingerprints/README.md).
+#: A probe emits only these; ``camscan identify`` accepts only these; a fingerprint file is
+#: named after one of them.
+FIELDS: tuple[str, ...] = tuple(FIELD_SPECS)
+STRUCTURED_FIELDS: frozenset[str] = frozenset(
+    name for name, spec in FIELD_SPECS.items() if spec.table is not None
+)
+"""Fields whose value is parsed into a key table; every other field is matched as raw text."""
+#: field -> keys of its parsed table that hold the firmware (version first, then its date).
+FIRMWARE_KEYS: Mapping[str, tuple[str, ...]] = {
+    name: spec.firmware_keys for name, spec in FIELD_SPECS.items() if spec.firmware_keys
+}
+
+
+def parse_field(field: str, value: str) -> dict[str, str] | None:
+    """The flat key table of a structured field's value; None for a raw-text field.
+
+    Raises only DecodeError (the value is broken, hostile, or larger than 64 KiB). The keys
+    of each table are listed in fingerprints/README.md.
+    """
+    spec = FIELD_SPECS.get(field)
+    return None if spec is None or spec.table is None else spec.table(value)
+
+
+def derived(field: str, value: str) -> list[tuple[str, str]]:
+    """Further observations a structured one implies, as (field, value); never raises."""
+    spec = FIELD_SPECS.get(field)
+    if spec is None or spec.derive is None:
+        return []
+    try:
+        return spec.derive(value)
+    except DecodeError:
+        return []

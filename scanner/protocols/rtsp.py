@@ -16,6 +16,7 @@ from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.rtsp import sdp_text
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import (
     USER_AGENT,
     ProbeContext,
@@ -141,3 +142,9 @@ def record_answer(rec: Recorder, answer: Response) -> None:
     if head.status == 200 and answer.body:  # sdp_text refuses a body that is not SDP
         with contextlib.suppress(DecodeError):  # not SDP after all: nothing to record
             rec.add("rtsp.sdp", sdp_text(answer.body))
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = tuple(
+    FieldSpec(name) for name in ("rtsp.server", "rtsp.www_authenticate", "rtsp.sdp")
+)

@@ -20,6 +20,7 @@ from scanner.errors import DecodeError
 from scanner.model import Outcome, ProbeStatus
 from scanner.parse.kv import decode_text
 from scanner.parse.sadp import parse_sadp
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import GLOBAL, DiscoveryContext, DiscoveryResult, Findings
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
@@ -73,3 +74,12 @@ class SadpProbe:
         why = f"{overall.detail}; answers sent to {GROUP} go unheard without multicast"
         statuses = {**result.statuses, GLOBAL: ProbeStatus(self.name, Outcome.NO_ANSWER, why)}
         return dataclasses.replace(result, statuses=statuses)
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (
+    FieldSpec(
+        "sadp.reply", table=lambda value: parse_sadp(value).table(),
+        firmware_keys=("SoftwareVersion",),
+    ),
+)

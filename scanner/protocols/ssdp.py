@@ -21,6 +21,7 @@ from scanner.net.tcp import Net, deadline_after
 from scanner.parse.kv import decode_text
 from scanner.parse.ssdp import parse_ssdp
 from scanner.parse.upnp import parse_upnp_description
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import ProbeContext, ProbeFailed, connect
 from scanner.protocols.http import build_request, read_response
 from scanner.protocols.lan import (
@@ -143,3 +144,17 @@ async def fetch(ctx: ProbeContext, findings: Findings, host: str, port: int, pat
         return
     findings.add(host, port, "upnp.description", text)
     findings.status(host, Outcome.OK)
+
+
+def _server_of(value: str) -> list[tuple[str, str]]:
+    """ssdp.response -> ssdp.server."""
+    server = parse_ssdp(value).server
+    return [("ssdp.server", server)] if server else []
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (
+    FieldSpec("ssdp.response", table=lambda value: parse_ssdp(value).table(), derive=_server_of),
+    FieldSpec("ssdp.server"),
+    FieldSpec("upnp.description", table=lambda value: parse_upnp_description(value).table()),
+)

@@ -21,6 +21,8 @@ import struct
 
 from scanner.errors import DecodeError
 from scanner.parse.kv import decode_text, normalize_mac
+from scanner.parse.tdp import parse_tdp_table
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
@@ -81,3 +83,7 @@ class TdpProbe:
 
     async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
         return judge(self.name, await exchange(ctx, PLAN), read_answer)
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (FieldSpec("tdp.reply", table=parse_tdp_table),)

@@ -19,6 +19,7 @@ from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.tls import certificate_names
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import (
     ProbeContext,
     ProbeFailed,
@@ -102,3 +103,7 @@ def record_certificate(rec: Recorder, der: bytes | None) -> str:
     rec.add("tls.subject", names.subject)
     rec.add("tls.issuer", names.issuer)
     return ""
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (FieldSpec("tls.subject"), FieldSpec("tls.issuer"))

@@ -19,7 +19,8 @@ import struct
 from dataclasses import dataclass
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import normalize_mac
+from scanner.parse.kv import normalize_mac, parse_kv_lines
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
@@ -120,3 +121,7 @@ class UbntProbe:
 
     async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
         return judge(self.name, await exchange(ctx, PLAN), read_answer)
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (FieldSpec("ubnt.reply", table=lambda value: parse_kv_lines(value).table()),)

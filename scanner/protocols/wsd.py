@@ -20,6 +20,7 @@ from scanner.parse.kv import decode_text
 from scanner.parse.wsd import parse_probematch, probematch_table
 from scanner.parse.xmlsafe import parse_xml
 from scanner.protocols import onvif
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings, merge
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
@@ -110,3 +111,15 @@ def read_answer(
     for match in matches:
         urls.extend(x for x in match.xaddrs if x not in urls)
     return True
+
+
+def _scopes_of(value: str) -> list[tuple[str, str]]:
+    """wsd.probematch -> onvif.scopes (the Scopes text as sent)."""
+    scopes = " ".join(m.scopes_text for m in parse_probematch(value) if m.scopes_text)
+    return [("onvif.scopes", scopes)] if scopes else []
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (
+    FieldSpec("wsd.probematch", table=probematch_table, derive=_scopes_of),
+)

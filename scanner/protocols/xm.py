@@ -17,6 +17,8 @@ import struct
 
 from scanner.errors import DecodeError
 from scanner.parse.kv import decode_text, normalize_mac
+from scanner.parse.xm import parse_xm_table
+from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
@@ -67,3 +69,7 @@ class XmProbe:
 
     async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
         return judge(self.name, await exchange(ctx, PLAN), read_answer)
+
+
+#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
+FIELDS = (FieldSpec("xm.reply", table=parse_xm_table),)

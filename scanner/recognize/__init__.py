@@ -8,7 +8,7 @@ from pathlib import Path
 
 from scanner.errors import DecodeError
 from scanner.model import Device, Evidence, Observation, ProbeStatus
-from scanner.parse.fields import derived, parse_field
+from scanner.protocols.registry import derived, parse_field
 from scanner.recognize import declared, orgs
 from scanner.recognize.classify import classify
 from scanner.recognize.compliance import RegulatoryList, assess, load_lists

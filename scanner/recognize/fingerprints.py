@@ -14,8 +14,8 @@ from importlib import resources
 from pathlib import Path
 
 from scanner.errors import DecodeError, UsageError
-from scanner.model import ASSERTABLE, DECLARED_FIELDS, DEVICE_TYPES, FIELDS, Evidence, Observation
-from scanner.parse.fields import parse_field
+from scanner.model import ASSERTABLE, DECLARED_FIELDS, DEVICE_TYPES, Evidence, Observation
+from scanner.protocols.registry import FIELDS, parse_field
 from scanner.recognize.vocabulary import Vocabulary, load_vocabulary, read_toml
 
 AssertValue = str | bool

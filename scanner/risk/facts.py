@@ -13,17 +13,8 @@ from collections.abc import Iterable, Sequence
 
 from scanner.errors import DecodeError
 from scanner.model import Observation, Verdict
-from scanner.parse.fields import parse_field
+from scanner.protocols.registry import FIRMWARE_KEYS, parse_field
 from scanner.risk.firmware import Firmware, compare_tokens, parse_firmware
-
-#: field -> keys of its parsed table that hold the firmware (version first, then its date).
-FIRMWARE_KEYS: dict[str, tuple[str, ...]] = {
-    "isapi.device_info": ("firmwareVersion", "firmwareReleasedDate"),
-    "onvif.device_information": ("FirmwareVersion",),
-    "sadp.reply": ("SoftwareVersion",),
-    "dahua.magicbox": ("version",),
-    "dhip.reply": ("Version",),
-}
 
 
 def _candidates(observations: Iterable[Observation]) -> Iterable[tuple[str, str]]:

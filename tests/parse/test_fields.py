@@ -7,8 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scanner.errors import DecodeError
-from scanner.model import FIELDS
-from scanner.parse.fields import STRUCTURED_FIELDS, derived, parse_field
+from scanner.protocols.registry import FIELDS, STRUCTURED_FIELDS, derived, parse_field
 
 from .structured_captures import HOSTILE_XML, capture
 
