@@ -263,7 +263,7 @@ def test_a_bug_in_a_credentialed_step_is_that_hosts_error_status(
 ) -> None:
     """A step that raises (a bug) becomes `error: KeyError: ...` for this host, the scan's
     other statuses kept (issue 12: isolation as in zgrab2)."""
-    from scanner.engine.discovery import credentialed
+    from scanner.engine import credentialed
 
     async def broken(session: Session, rec: object) -> str | None:
         raise KeyError("realm")
