@@ -157,12 +157,17 @@ def _bad_ports(text: str, problem: str) -> UsageError:
     )
 
 
+def _number(text: str) -> float:
+    """The number a user typed; NaN (outside every range) when it is none."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
 def parse_timeout(text: str) -> float:
     """A positive number of seconds, at most MAX_TIMEOUT."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
+    value = _number(text)
     if not (0 < value <= MAX_TIMEOUT):
         raise UsageError(
             f"camscan: bad --timeout '{text[:40]}': give seconds between 0 and {MAX_TIMEOUT:g} "
@@ -173,10 +178,7 @@ def parse_timeout(text: str) -> float:
 
 def parse_duration(text: str) -> float:
     """Seconds to listen: a number above 0 and at most DURATION_MAX."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
+    value = _number(text)
     if not 0 < value <= DURATION_MAX:
         raise UsageError(
             f"camscan: bad --duration '{text[:40]}': give seconds between 0 and "
@@ -187,10 +189,7 @@ def parse_duration(text: str) -> float:
 
 def parse_firmware_age(text: str) -> float:
     """YEARS for --firmware-age: a number from 0 to FIRMWARE_AGE_MAX."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
+    value = _number(text)
     if not 0 <= value <= FIRMWARE_AGE_MAX:
         raise UsageError(
             f"camscan: bad --firmware-age '{text[:40]}': give years from 0 to "

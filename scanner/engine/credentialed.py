@@ -52,18 +52,8 @@ from scanner.parse.auth import (
 from scanner.parse.isapi import parse_isapi_device_info
 from scanner.parse.kv import decode_text, parse_kv_lines
 from scanner.parse.onvif import parse_device_information
+from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols import onvif
-from scanner.protocols.host import (
-    DEVICE_FAULTS,
-    USER_AGENT,
-    ProbeContext,
-    ProbeFailed,
-    ProbeResult,
-    Recorder,
-    connect,
-    failure_status,
-    seconds,
-)
 from scanner.protocols.http import Response, connection_failure, read_response
 from scanner.protocols.registry import probes_for
 from scanner.protocols.tls import handshake, secret_context
@@ -86,7 +76,7 @@ class LoginFailed(Exception):
 class Session:
     """Requests to one host's HTTP service with one credential set."""
 
-    ctx: ProbeContext
+    ctx: kit.ProbeContext
     host: str
     port: int
     tls: bool
@@ -99,7 +89,7 @@ class Session:
         content_type: str = "",
     ) -> Response:
         """One exchange on its own connection, bounded like every probe's."""
-        async with await connect(self.ctx, self.host, self.port) as conn:
+        async with await kit.connect(self.ctx, self.host, self.port) as conn:
             if self.tls:
                 await handshake(conn, self.ctx, secret_context())
             deadline = deadline_after(self.ctx.timeout)
@@ -110,16 +100,16 @@ class Session:
                     conn.reader, deadline, self.ctx.timeout, body_max=limits.XML_MAX
                 )
             except TimeoutError:
-                raise ProbeFailed(Outcome.TIMEOUT, "request not accepted in time") from None
+                raise kit.ProbeFailed(Outcome.TIMEOUT, "request not accepted in time") from None
             except OSError as exc:
-                raise ProbeFailed(Outcome.ERROR, connection_failure(exc)) from None
+                raise kit.ProbeFailed(Outcome.ERROR, connection_failure(exc)) from None
 
     def _request(
         self, method: str, path: str, body: bytes, authorization: str, content_type: str
     ) -> bytes:
         default = 443 if self.tls else 80
         authority = self.host if self.port == default else f"{self.host}:{self.port}"
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {authority}", f"User-Agent: {USER_AGENT}"]
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {authority}", f"User-Agent: {kit.USER_AGENT}"]
         lines += ["Accept: */*"] + ([f"Authorization: {authorization}"] if authorization else [])
         if body or method == "POST":
             lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
@@ -186,7 +176,7 @@ def _ok_text(answer: Response | None) -> str | None:
     return decode_text(answer.body)
 
 
-async def isapi(session: Session, rec: Recorder) -> str | None:
+async def isapi(session: Session, rec: kit.Recorder) -> str | None:
     text = _ok_text(await session.fetch("GET", ISAPI))
     if text is None:
         return None
@@ -198,7 +188,7 @@ async def isapi(session: Session, rec: Recorder) -> str | None:
     return "ISAPI deviceInfo"
 
 
-async def magicbox(session: Session, rec: Recorder) -> str | None:
+async def magicbox(session: Session, rec: kit.Recorder) -> str | None:
     first = f"{MAGICBOX}getSystemInfo"
     text = _ok_text(await session.fetch("GET", first))
     try:
@@ -219,7 +209,7 @@ async def magicbox(session: Session, rec: Recorder) -> str | None:
     return "magicBox"
 
 
-async def onvif_information(session: Session, rec: Recorder) -> str | None:
+async def onvif_information(session: Session, rec: kit.Recorder) -> str | None:
     """GetDeviceInformation: bare; after a 401, with HTTP Digest; after a SOAP login fault
     (the bare request carried no password), with a WS-UsernameToken. Refused -> LoginFailed."""
     bare = onvif.envelope(_GET_INFO)
@@ -258,16 +248,16 @@ def _secured(envelope: bytes, credential: Credential) -> bytes:
     return text.replace("<s:Body", f"<s:Header>{token}</s:Header><s:Body", 1).encode()
 
 
-STEPS: tuple[Callable[[Session, Recorder], Awaitable[str | None]], ...] = (
+STEPS: tuple[Callable[[Session, kit.Recorder], Awaitable[str | None]], ...] = (
     isapi,
     magicbox,
     onvif_information,
 )
 
 
-async def identify(session: Session) -> ProbeResult:
+async def identify(session: Session) -> kit.ProbeResult:
     """The steps in order until one answers; a refused login ends them."""
-    rec = Recorder(session.host, session.port, PROBE)
+    rec = kit.Recorder(session.host, session.port, PROBE)
     where = session.credential.where
     try:
         for step in STEPS:
@@ -276,8 +266,8 @@ async def identify(session: Session) -> ProbeResult:
                 return rec.result(Outcome.OK, f"{what} ({where})")
     except LoginFailed as failed:
         return rec.result(Outcome.REFUSED, f"login refused at {failed} ({where}); not retried")
-    except DEVICE_FAULTS as exc:
-        return ProbeResult(tuple(rec.items), failure_status(PROBE, exc, session.ctx))
+    except kit.DEVICE_FAULTS as exc:
+        return kit.ProbeResult(tuple(rec.items), kit.failure_status(PROBE, exc, session.ctx))
     notes = "; ".join(session.notes)
     return rec.result(Outcome.NO_ANSWER, notes or "no ISAPI, magicBox or ONVIF answer")
 
@@ -306,7 +296,7 @@ def with_credentials(
     on_host: Callable[[HostReport], None],
 ) -> Callable[[HostReport], Awaitable[None]]:
     """Wrap a scan's host callback: each host gets the credentialed steps first."""
-    ctx = ProbeContext(
+    ctx = kit.ProbeContext(
         net, timeout=options.timeout, connect_timeout=options.connect_timeout,
         tls_timeout=options.tls_timeout,
     )
@@ -319,7 +309,7 @@ def with_credentials(
 
 
 async def extend(
-    ctx: ProbeContext,
+    ctx: kit.ProbeContext,
     report: HostReport,
     credentials: Credentials,
     deadline: float,
@@ -335,12 +325,12 @@ async def extend(
         async with asyncio.timeout(deadline):
             result = await identify(session)
     except TimeoutError:
-        late = f"host deadline {seconds(deadline)} s reached"
-        result = ProbeResult((), ProbeStatus(PROBE, Outcome.TIMEOUT, late))
+        late = f"host deadline {kit.seconds(deadline)} s reached"
+        result = kit.ProbeResult((), ProbeStatus(PROBE, Outcome.TIMEOUT, late))
     except ScopeError:
         raise  # the scope guard fired before anything was sent: stop, as run_guarded does
     except Exception as exc:  # noqa: BLE001 - a bug, isolated to this host (run_guarded)
-        result = ProbeResult((), ProbeStatus(PROBE, Outcome.ERROR, bug_detail(exc)))
+        result = kit.ProbeResult((), ProbeStatus(PROBE, Outcome.ERROR, bug_detail(exc)))
     observations = (*result.observations, *report.observations)
     return dataclasses.replace(
         report,

@@ -16,15 +16,8 @@ from dataclasses import dataclass
 
 from scanner import limits
 from scanner.model import Outcome
+from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
-from scanner.protocols.host import (
-    ProbeContext,
-    ProbeFailed,
-    ProbeResult,
-    Recorder,
-    connect,
-    seconds,
-)
 
 IDLE_AFTER_TEXT = 0.3
 """Seconds of silence after some text that end the listening early."""
@@ -106,19 +99,19 @@ class BannerProbe:
     name: str = "banner"
     field: str = "tcp.banner"
 
-    async def run(self, ctx: ProbeContext, host: str, port: int) -> ProbeResult:
-        rec = Recorder(host, port, self.name)
+    async def run(self, ctx: kit.ProbeContext, host: str, port: int) -> kit.ProbeResult:
+        rec = kit.Recorder(host, port, self.name)
         telnet = self.field == "telnet.banner"
         try:
-            async with await connect(ctx, host, port) as conn:
+            async with await kit.connect(ctx, host, port) as conn:
                 raw, _closed = await listen(conn.reader, ctx.banner_window, telnet)
-        except ProbeFailed as failed:
+        except kit.ProbeFailed as failed:
             return rec.result(failed.outcome, failed.detail)
         except OSError as exc:
             return rec.result(Outcome.ERROR, f"connection failed: {exc}")
         text = banner_text(raw, self.field)
         if not text:
-            quiet = f"said nothing within {seconds(ctx.banner_window)} s"
+            quiet = f"said nothing within {kit.seconds(ctx.banner_window)} s"
             return rec.result(Outcome.TIMEOUT, quiet)
         rec.add(self.field, text, limits.BANNER_MAX)
         detail = f"banner truncated at {limits.BANNER_MAX // limits.KIB} KiB"

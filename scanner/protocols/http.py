@@ -29,16 +29,8 @@ from scanner.parse.http import (
     is_chunked,
     parse_head,
 )
+from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
-from scanner.protocols.host import (
-    USER_AGENT,
-    ProbeContext,
-    ProbeFailed,
-    ProbeResult,
-    Recorder,
-    connect,
-    seconds,
-)
 from scanner.protocols.tls import handshake, record_certificate
 
 BODY_TEXT_MAX = 2 * limits.KIB
@@ -68,7 +60,7 @@ def _check_protocol(buffer: bytes | bytearray, protocol: str) -> None:
     prefix = (protocol + "/").encode("ascii")
     seen = bytes(buffer[: len(prefix)]).upper()
     if not prefix.startswith(seen):
-        raise ProbeFailed(Outcome.ERROR, f"not {protocol}")
+        raise kit.ProbeFailed(Outcome.ERROR, f"not {protocol}")
 
 
 async def _read_head(
@@ -86,7 +78,7 @@ async def _read_head(
                 ended = "closed"
             if not chunk:
                 if not buffer:
-                    raise ProbeFailed(Outcome.ERROR, f"connection {ended} without an answer")
+                    raise kit.ProbeFailed(Outcome.ERROR, f"connection {ended} without an answer")
                 where = "connection reset" if ended == "reset" else "answer ended"
                 return bytes(buffer), b"", Outcome.ERROR, f"{where} inside the header"
             start = len(buffer)
@@ -100,8 +92,9 @@ async def _read_head(
                 return cut, b"", Outcome.ERROR, f"header longer than {_kib(len(cut))}"
     except TimeoutError:
         if not buffer:
-            raise ProbeFailed(Outcome.TIMEOUT, f"no answer within {seconds(window)} s") from None
-        return bytes(buffer), b"", Outcome.TIMEOUT, f"deadline {seconds(window)} s reached"
+            waited = kit.seconds(window)
+            raise kit.ProbeFailed(Outcome.TIMEOUT, f"no answer within {waited} s") from None
+        return bytes(buffer), b"", Outcome.TIMEOUT, f"deadline {kit.seconds(window)} s reached"
 
 
 async def _read_chunked(
@@ -170,7 +163,7 @@ async def read_response(
     try:
         head = parse_head(raw_head, protocol)
     except DecodeError:
-        raise ProbeFailed(
+        raise kit.ProbeFailed(
             outcome if detail else Outcome.ERROR, detail or f"not {protocol}"
         ) from None
     if outcome is not Outcome.OK or head.status in (204, 304) or 100 <= head.status < 200:
@@ -191,7 +184,7 @@ def _finish(
     """Undo Content-Encoding and turn how the read ended into an outcome and detail."""
     outcome, detail = Outcome.OK, ""
     if problem == "deadline":
-        outcome, detail = Outcome.TIMEOUT, f"deadline {seconds(window)} s reached"
+        outcome, detail = Outcome.TIMEOUT, f"deadline {kit.seconds(window)} s reached"
     elif problem:
         outcome, detail = Outcome.ERROR, problem
     elif not complete and len(body) >= body_max:
@@ -219,7 +212,7 @@ def build_request(host: str, port: int, path: str, default_port: int) -> bytes:
     """A GET that asks for no compression and no keep-alive."""
     authority = host if port == default_port else f"{host}:{port}"
     return (
-        f"GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\n"
+        f"GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {kit.USER_AGENT}\r\n"
         "Accept: */*\r\nConnection: close\r\n\r\n"
     ).encode("ascii")
 
@@ -233,19 +226,19 @@ class HttpProbe:
 
     async def fetch(
         self,
-        ctx: ProbeContext,
+        ctx: kit.ProbeContext,
         host: str,
         port: int,
         path: str,
         body_max: int,
-        rec: Recorder | None = None,
+        rec: kit.Recorder | None = None,
     ) -> Response:
         """One exchange on its own connection; the deadline starts after connect/handshake.
 
         Over TLS, the certificate goes to ``rec`` (if given) as soon as the handshake is done,
         so it is kept even when the HTTP exchange then fails.
         """
-        async with await connect(ctx, host, port) as conn:
+        async with await kit.connect(ctx, host, port) as conn:
             if self.tls:
                 await handshake(conn, ctx)
                 if rec is not None:
@@ -256,31 +249,33 @@ class HttpProbe:
                 await conn.send(request, deadline)
                 return await read_response(conn.reader, deadline, ctx.timeout, body_max=body_max)
             except TimeoutError:
-                raise ProbeFailed(Outcome.TIMEOUT, "request not accepted in time") from None
+                raise kit.ProbeFailed(Outcome.TIMEOUT, "request not accepted in time") from None
             except OSError as exc:
-                raise ProbeFailed(Outcome.ERROR, connection_failure(exc)) from None
+                raise kit.ProbeFailed(Outcome.ERROR, connection_failure(exc)) from None
 
-    async def run(self, ctx: ProbeContext, host: str, port: int) -> ProbeResult:
-        rec = Recorder(host, port, self.name)
+    async def run(self, ctx: kit.ProbeContext, host: str, port: int) -> kit.ProbeResult:
+        rec = kit.Recorder(host, port, self.name)
         try:
             page = await self.fetch(ctx, host, port, "/", limits.HTTP_BODY_MAX, rec)
-        except ProbeFailed as failed:
+        except kit.ProbeFailed as failed:
             return rec.result(failed.outcome, failed.detail)
         record_page(rec, page)
         if page.outcome is not Outcome.TIMEOUT:  # a stalling server gets no second request
             await self._favicon(ctx, rec, host, port)
         return rec.result(page.outcome, page.detail)
 
-    async def _favicon(self, ctx: ProbeContext, rec: Recorder, host: str, port: int) -> None:
+    async def _favicon(
+        self, ctx: kit.ProbeContext, rec: kit.Recorder, host: str, port: int
+    ) -> None:
         try:
             icon = await self.fetch(ctx, host, port, "/favicon.ico", limits.FAVICON_MAX)
-        except ProbeFailed:
+        except kit.ProbeFailed:
             return  # the page was read; a missing icon is not a failure of the probe
         if icon.head.status == 200 and icon.body and icon.complete:
             rec.add("http.favicon_md5", hashlib.md5(icon.body, usedforsecurity=False).hexdigest())
 
 
-def record_page(rec: Recorder, page: Response) -> None:
+def record_page(rec: kit.Recorder, page: Response) -> None:
     head = page.head
     rec.add("http.server", head.get("server"), limits.HEADER_VALUE_MAX)
     for challenge in head.get_all("www-authenticate"):

@@ -16,26 +16,19 @@ from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.rtsp import sdp_text
+from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
-from scanner.protocols.host import (
-    USER_AGENT,
-    ProbeContext,
-    ProbeFailed,
-    ProbeResult,
-    Recorder,
-    connect,
-)
 from scanner.protocols.http import Response, connection_failure, read_response
 
 
 def build_request(method: str, url: str, cseq: int) -> bytes:
     accept = "Accept: application/sdp\r\n" if method == "DESCRIBE" else ""
     return (
-        f"{method} {url} RTSP/1.0\r\nCSeq: {cseq}\r\nUser-Agent: {USER_AGENT}\r\n{accept}\r\n"
+        f"{method} {url} RTSP/1.0\r\nCSeq: {cseq}\r\nUser-Agent: {kit.USER_AGENT}\r\n{accept}\r\n"
     ).encode("ascii")
 
 
-async def _exchange(conn: Connection, ctx: ProbeContext, request: bytes) -> Response:
+async def _exchange(conn: Connection, ctx: kit.ProbeContext, request: bytes) -> Response:
     deadline = deadline_after(ctx.timeout)
     try:
         await conn.send(request, deadline)
@@ -43,12 +36,12 @@ async def _exchange(conn: Connection, ctx: ProbeContext, request: bytes) -> Resp
             conn.reader, deadline, ctx.timeout, protocol="RTSP", body_to_eof=False
         )
     except TimeoutError:
-        raise ProbeFailed(Outcome.TIMEOUT, "request not accepted in time") from None
+        raise kit.ProbeFailed(Outcome.TIMEOUT, "request not accepted in time") from None
     except OSError as exc:
-        raise ProbeFailed(Outcome.ERROR, connection_failure(exc)) from None
+        raise kit.ProbeFailed(Outcome.ERROR, connection_failure(exc)) from None
 
 
-def _worth_retrying(failed: ProbeFailed) -> bool:
+def _worth_retrying(failed: kit.ProbeFailed) -> bool:
     """A hang-up is worth a fresh connection; silence, refusal or another protocol is not."""
     return failed.outcome is Outcome.ERROR and failed.detail != "not RTSP"
 
@@ -57,7 +50,7 @@ class _Session:
     """RTSP requests to one device: one connection reused while it lasts (RTSP is persistent
     by default), re-dialled once when a device hangs up after an earlier answer."""
 
-    def __init__(self, ctx: ProbeContext, host: str, port: int) -> None:
+    def __init__(self, ctx: kit.ProbeContext, host: str, port: int) -> None:
         self.ctx, self.host, self.port = ctx, host, port
         self.conn: Connection | None = None
         self.used = False  # the open connection already carried an answer
@@ -66,17 +59,17 @@ class _Session:
         reused = self.conn is not None and self.used
         try:
             return await self._ask_once(request)
-        except ProbeFailed as failed:
+        except kit.ProbeFailed as failed:
             if not (reused and _worth_retrying(failed)):
                 raise
         return await self._ask_once(request)
 
     async def _ask_once(self, request: bytes) -> Response:
         if self.conn is None:
-            self.conn, self.used = await connect(self.ctx, self.host, self.port), False
+            self.conn, self.used = await kit.connect(self.ctx, self.host, self.port), False
         try:
             answer = await _exchange(self.conn, self.ctx, request)
-        except ProbeFailed:
+        except kit.ProbeFailed:
             self.close()
             raise
         self.used = True
@@ -98,17 +91,17 @@ class RtspProbe:
 
     name: str = "rtsp"
 
-    async def run(self, ctx: ProbeContext, host: str, port: int) -> ProbeResult:
-        rec = Recorder(host, port, self.name)
+    async def run(self, ctx: kit.ProbeContext, host: str, port: int) -> kit.ProbeResult:
+        rec = kit.Recorder(host, port, self.name)
         url = f"rtsp://{host}:{port}/"
         answered: list[Response] = []
-        failures: list[tuple[str, ProbeFailed]] = []
+        failures: list[tuple[str, kit.ProbeFailed]] = []
         session = _Session(ctx, host, port)
         try:
             for method, cseq in (("OPTIONS", 1), ("DESCRIBE", 2)):
                 try:
                     answer = await session.ask(build_request(method, url, cseq))
-                except ProbeFailed as failed:
+                except kit.ProbeFailed as failed:
                     failures.append((method, failed))
                     if _worth_retrying(failed):
                         continue  # a device that hangs up on OPTIONS may still DESCRIBE
@@ -123,8 +116,8 @@ class RtspProbe:
 
 
 def _status(
-    rec: Recorder, answered: list[Response], failures: list[tuple[str, ProbeFailed]]
-) -> ProbeResult:
+    rec: kit.Recorder, answered: list[Response], failures: list[tuple[str, kit.ProbeFailed]]
+) -> kit.ProbeResult:
     if not answered:
         failed = failures[0][1]
         return rec.result(failed.outcome, failed.detail)
@@ -134,7 +127,7 @@ def _status(
     return rec.result(last.outcome, "; ".join(notes))
 
 
-def record_answer(rec: Recorder, answer: Response) -> None:
+def record_answer(rec: kit.Recorder, answer: Response) -> None:
     head = answer.head
     rec.add("rtsp.server", head.get("server"), limits.HEADER_VALUE_MAX)
     for challenge in head.get_all("www-authenticate"):

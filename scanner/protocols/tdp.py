@@ -20,11 +20,11 @@ import secrets
 import struct
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import decode_text, normalize_mac
+from scanner.parse.kv import decode_text
 from scanner.parse.tdp import parse_tdp_table
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
-from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
+from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge, record_json
 
 PORT = 20002
 HEADER = struct.Struct(">BBHHBBII")
@@ -71,11 +71,8 @@ def answer_json(data: bytes) -> tuple[str, dict[str, object]]:
 
 def read_answer(datagram: Datagram, findings: Findings) -> bool:
     text, document = answer_json(datagram.data)
-    result = document["result"]
-    mac = result.get("mac") if isinstance(result, dict) else None
-    findings.add(datagram.source, PORT, "tdp.reply", text)
-    findings.add(datagram.source, None, "mac", normalize_mac(mac) if isinstance(mac, str) else None)
-    return True
+    answer = (PORT, "tdp.reply", text)
+    return record_json(findings, datagram.source, answer, document["result"], "mac")
 
 
 class TdpProbe:

@@ -19,15 +19,8 @@ from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.tls import certificate_names
+from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
-from scanner.protocols.host import (
-    ProbeContext,
-    ProbeFailed,
-    ProbeResult,
-    Recorder,
-    connect,
-    seconds,
-)
 
 
 @functools.cache
@@ -57,7 +50,7 @@ def secret_context() -> ssl.SSLContext:
 
 
 async def handshake(
-    conn: Connection, ctx: ProbeContext, context: ssl.SSLContext | None = None
+    conn: Connection, ctx: kit.ProbeContext, context: ssl.SSLContext | None = None
 ) -> None:
     """Upgrade ``conn`` to TLS within ``ctx.tls_timeout``; failures -> ProbeFailed.
 
@@ -65,13 +58,13 @@ async def handshake(
     try:
         await conn.start_tls(context or client_context(), deadline_after(ctx.tls_timeout))
     except TimeoutError:
-        raise ProbeFailed(
-            Outcome.TIMEOUT, f"no TLS handshake within {seconds(ctx.tls_timeout)} s"
+        raise kit.ProbeFailed(
+            Outcome.TIMEOUT, f"no TLS handshake within {kit.seconds(ctx.tls_timeout)} s"
         ) from None
     except ssl.SSLError as exc:
-        raise ProbeFailed(Outcome.ERROR, f"TLS handshake failed: {exc.reason or exc}") from None
+        raise kit.ProbeFailed(Outcome.ERROR, f"TLS handshake failed: {exc.reason or exc}") from None
     except (ConnectionError, OSError) as exc:
-        raise ProbeFailed(Outcome.ERROR, f"TLS handshake failed: {exc}") from None
+        raise kit.ProbeFailed(Outcome.ERROR, f"TLS handshake failed: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +73,19 @@ class TlsProbe:
 
     name: str = "tls"
 
-    async def run(self, ctx: ProbeContext, host: str, port: int) -> ProbeResult:
-        rec = Recorder(host, port, self.name)
+    async def run(self, ctx: kit.ProbeContext, host: str, port: int) -> kit.ProbeResult:
+        rec = kit.Recorder(host, port, self.name)
         try:
-            async with await connect(ctx, host, port) as conn:
+            async with await kit.connect(ctx, host, port) as conn:
                 await handshake(conn, ctx)
                 der = conn.peer_certificate()
-        except ProbeFailed as failed:
+        except kit.ProbeFailed as failed:
             return rec.result(failed.outcome, failed.detail)
         problem = record_certificate(rec, der)
         return rec.result(Outcome.ERROR if problem else Outcome.OK, problem)
 
 
-def record_certificate(rec: Recorder, der: bytes | None) -> str:
+def record_certificate(rec: kit.Recorder, der: bytes | None) -> str:
     """Add ``tls.subject`` and ``tls.issuer`` from a DER certificate; "" or what went wrong."""
     if not der:
         return "no certificate presented"

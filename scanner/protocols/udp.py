@@ -27,6 +27,7 @@ from scanner import limits
 from scanner.errors import DecodeError, bug_detail
 from scanner.model import Outcome
 from scanner.net.udp import open_exchange_socket
+from scanner.parse.kv import normalize_mac
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings, summary
 
 DATAGRAMS_MAX = 8192
@@ -261,3 +262,15 @@ def _note_floods(findings: Findings, heard: Heard) -> None:
         if old is not None and old.outcome is Outcome.ERROR and old.detail:
             note = f"{old.detail}; {note}"
         findings.status(source, Outcome.ERROR, note)
+
+
+def record_json(
+    findings: Findings, source: str, answer: tuple[int, str, str], section: object, mac_key: str
+) -> bool:
+    """Record a JSON answer ``(port, field, text)`` and the MAC its ``section`` (a JSON object)
+    names under ``mac_key``; True: it was an answer (the Reader convention)."""
+    port, field_name, text = answer
+    mac = section.get(mac_key) if isinstance(section, dict) else None
+    findings.add(source, port, field_name, text)
+    findings.add(source, None, "mac", normalize_mac(mac) if isinstance(mac, str) else None)
+    return True

@@ -16,11 +16,11 @@ import json
 import struct
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import decode_text, normalize_mac
+from scanner.parse.kv import decode_text
 from scanner.parse.xm import parse_xm_table
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
-from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
+from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge, record_json
 
 PORT = 34569
 SEARCH, ANSWER = 1530, 1531
@@ -57,11 +57,8 @@ def read_answer(datagram: Datagram, findings: Findings) -> bool:
     if data[:1] == b"\xff" and len(data) >= HEADER.size and HEADER.unpack_from(data)[6] == SEARCH:
         return False  # another prober's search on the broadcast port
     text, document = json_body(datagram.data)
-    common = document["NetWork.NetCommon"]
-    mac = common.get("MAC") if isinstance(common, dict) else None
-    findings.add(datagram.source, PORT, "xm.reply", text)
-    findings.add(datagram.source, None, "mac", normalize_mac(mac) if isinstance(mac, str) else None)
-    return True
+    answer = (PORT, "xm.reply", text)
+    return record_json(findings, datagram.source, answer, document["NetWork.NetCommon"], "MAC")
 
 
 class XmProbe:
