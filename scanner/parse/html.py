@@ -10,7 +10,7 @@ import html
 import re
 
 from scanner.parse.charset import text_codec
-from scanner.parse.http import cap_text
+from scanner.parse.text import cap_text
 
 #: Longest title kept (a real login page's title is a few dozen characters).
 TITLE_MAX = 512

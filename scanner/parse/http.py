@@ -14,19 +14,13 @@ from dataclasses import dataclass
 
 from scanner import limits
 from scanner.errors import DecodeError
+from scanner.parse.text import cap_text
 
-#: Appended to a value that was cut to its bound, so nobody mistakes it for the whole.
-TRUNCATED_MARK = "…[truncated]"
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _STATUS_LINE = re.compile(rb"([A-Za-z]{4})/(\d{1,2})\.(\d{1,2})[ \t]+(\d{3})(?:[ \t]+(.*))?")
 _MAX_HEADERS = 128
 _CHUNK_LINE_MAX = 1 * limits.KIB
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
-
-
-def cap_text(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters, marked when cut."""
-    return text if len(text) <= limit else text[:limit] + TRUNCATED_MARK
 
 
 def header_text(raw: bytes, limit: int = limits.HEADER_VALUE_MAX) -> str:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from scanner import limits
 from scanner.errors import DecodeError
-from scanner.parse.http import ResponseHead, cap_text, parse_head
+from scanner.parse.http import ResponseHead, parse_head
+from scanner.parse.text import cap_text
 
 
 def parse_rtsp_head(raw: bytes) -> ResponseHead:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from scanner import limits
 from scanner.errors import DecodeError
-from scanner.parse.http import cap_text
+from scanner.parse.text import cap_text
 
 CERT_MAX = 64 * limits.KIB
 """Largest certificate looked at (real device certificates are 1-2 KiB)."""

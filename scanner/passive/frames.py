@@ -30,8 +30,8 @@ from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import ARP, Ether
 
-from scanner.parse.http import cap_text
 from scanner.parse.kv import normalize_mac
+from scanner.parse.text import cap_text
 from scanner.passive.datagrams import PORTS, DatagramReader, protocol_of
 from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams

@@ -31,7 +31,7 @@ from zeroconf import (  # type: ignore[attr-defined]
 
 from scanner import limits
 from scanner.errors import DecodeError
-from scanner.parse.http import cap_text
+from scanner.parse.text import cap_text
 from scanner.passive.heard import Heard
 from scanner.protocols.mdns import PORT, txt_text
 from scanner.protocols.udp import Datagram

@@ -17,13 +17,10 @@ from scanner.model import Device, Observation, Outcome, ProbeStatus, ScanInfo, n
 from scanner.passive.heard import Heard
 from scanner.passive.listen import ListenPlan, ListenResult, listen
 from scanner.passive.pcap import CaptureBounds, Warn, read_capture
+from scanner.protocols.registry import CAPTURED, LISTENED
 from scanner.recognize import Recognizer
 
 DeviceSink = Callable[[Device], None]
-LISTENED = ("ssdp", "wsd", "mdns", "sadp", "dhip", "ubnt", "xm", "tdp", "arp", "dhcp")
-"""Protocols `camscan listen` hears, in the order their statuses are shown."""
-CAPTURED = (*LISTENED, "http", "upnp", "onvif", "rtsp", "tls", "ftp", "telnet")
-"""Protocols read from a capture."""
 
 
 def devices(heard: Heard, recognizer: Recognizer) -> list[Device]:
@@ -56,7 +53,7 @@ def _address_key(host: str) -> tuple[int, int]:
     return address.version, int(address)
 
 
-def _labels(heard: Heard, protocols: tuple[str, ...]) -> dict[str, str]:
+def labels(heard: Heard, protocols: tuple[str, ...]) -> dict[str, str]:
     labels = {name: status.label() for name, status in heard.statuses(protocols).items()}
     if heard.dropped_hosts:
         labels["hosts"] = f"{heard.dropped_hosts} messages from hosts beyond the limit dropped"
@@ -82,7 +79,7 @@ def run_listen(plan: ListenPlan, recognizer: Recognizer, on_device: DeviceSink) 
         "mode": result.mode,
         "sent": "nothing" if result.mode == "sniff" else
         "no datagram (the kernel reports the group memberships by IGMP)",
-        "listeners": _labels(heard, LISTENED),
+        "listeners": labels(heard, LISTENED),
     }
     if result.mode == "sniff":
         options["kernel_filter"] = result.kernel_filter
@@ -110,7 +107,7 @@ def run_capture(
     for device in devices(heard, recognizer):
         on_device(device)
     capture: dict[str, object] = {"file": path, **summary.describe()}
-    capture["protocols"] = _labels(heard, CAPTURED)
+    capture["protocols"] = labels(heard, CAPTURED)
     return ScanInfo(
         started=started,
         finished=now(),

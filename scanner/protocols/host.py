@@ -20,7 +20,7 @@ from scanner import __version__, limits
 from scanner.errors import DecodeError, ScopeError, bug_detail
 from scanner.model import Observation, Outcome, ProbeStatus
 from scanner.net.tcp import Connection, Net
-from scanner.parse.http import cap_text
+from scanner.parse.text import cap_text
 from scanner.scope import Scope
 
 BANNER_WINDOW = 1.5

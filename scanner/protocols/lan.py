@@ -22,7 +22,7 @@ from scanner.model import Observation, Outcome, ProbeStatus
 from scanner.net import Network
 from scanner.net.pacer import Pacer
 from scanner.net.tcp import Net
-from scanner.parse.http import cap_text
+from scanner.parse.text import cap_text
 from scanner.scope import Scope
 
 _URL_SAFE = "/?&=:;@!$'()*+,~%-._"

@@ -27,8 +27,8 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 from scanner import limits
 from scanner.model import Outcome
 from scanner.net.mdns import zeroconf
-from scanner.parse.http import cap_text
 from scanner.parse.mdns import parse_txt
+from scanner.parse.text import cap_text
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings, summary
 

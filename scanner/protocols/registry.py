@@ -138,6 +138,11 @@ def probes_for(
     return tuple(BY_NAME[name] for name in names if name != OPEN_ONLY)
 
 
+LISTENED = ("ssdp", "wsd", "mdns", "sadp", "dhip", "ubnt", "xm", "tdp", "arp", "dhcp")
+"""Protocols `camscan listen` hears, in the order their statuses are shown."""
+CAPTURED = (*LISTENED, "http", "upnp", "onvif", "rtsp", "tls", "ftp", "telnet")
+"""Protocols read from a capture (scanner.passive), in the order their statuses are shown."""
+
 #: Every protocol module that declares observation fields (its ``FIELDS``).
 _DECLARING = (
     http, rtsp, tls, arp, onvif, wsd, ssdp, mdns, sadp, dhip, ubnt, xm, tdp, magicbox, isapi,

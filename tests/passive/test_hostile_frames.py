@@ -236,7 +236,7 @@ def test_a_session_keeps_observations_within_its_text_budget(
     """Distinct NOTIFYs from many hosts: past PASSIVE_TEXT_MAX characters of values, more
     observations are counted and dropped (200 MB of them once took 672 MB)."""
     from scanner import limits
-    from scanner.passive.session import _labels
+    from scanner.passive.session import labels
 
     monkeypatch.setattr(limits, "PASSIVE_TEXT_MAX", len(NOTIFY) * 3)
     heard = Heard()
@@ -245,4 +245,4 @@ def test_a_session_keeps_observations_within_its_text_budget(
         frames.read(Ether(bytes(udp(f"192.0.2.{n}", 1900, "239.255.255.250", 1900, NOTIFY))))
     assert heard.text <= len(NOTIFY) * 3 and heard.over_budget == 7
     assert len(heard.findings_for("ssdp").observations) == 3
-    assert "7 observations past the" in _labels(heard, ("ssdp",))["budget"]
+    assert "7 observations past the" in labels(heard, ("ssdp",))["budget"]

@@ -22,12 +22,12 @@ from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.parse.html import decode_text, extract_title
 from scanner.parse.http import (
-    TRUNCATED_MARK,
     ChunkedDecoder,
     decode_content,
     find_head_end,
     parse_head,
 )
+from scanner.parse.text import TRUNCATED_MARK
 from scanner.protocols.host import ProbeResult
 from scanner.protocols.http import HttpProbe
 
