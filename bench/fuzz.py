@@ -155,7 +155,7 @@ def _all_fields(data: bytes) -> None:
 def _url(data: bytes) -> None:
     target = http_target(data.decode("utf-8", "surrogateescape"))
     if target is not None:
-        from scanner.protocols.http import build_request
+        from scanner.protocols.web import build_request
 
         build_request(target[0], target[1], target[2], 80)
 

@@ -54,9 +54,9 @@ from scanner.parse.kv import decode_text, parse_kv_lines
 from scanner.parse.onvif import parse_device_information
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols import onvif
-from scanner.protocols.http import Response, connection_failure, read_response
 from scanner.protocols.registry import probes_for
 from scanner.protocols.tls import handshake, secret_context
+from scanner.protocols.web import Response, connection_failure, read_response
 
 PROBE = "credentialed"
 ISAPI = "/ISAPI/System/deviceInfo"

@@ -36,9 +36,10 @@ from scanner.passive.heard import Heard
 from scanner.passive.tls_stream import looks_like_server_hello, server_handshake
 from scanner.protocols.banner import banner_text
 from scanner.protocols.host import ProbeFailed, Recorder
-from scanner.protocols.http import Response, read_response, record_page
+from scanner.protocols.http import record_page
 from scanner.protocols.rtsp import record_answer as record_rtsp
 from scanner.protocols.tls import record_certificate
+from scanner.protocols.web import Response, read_response
 
 FLOWS_MAX = 4096
 """Most connection directions followed (a capture of a /16 sweep is mostly SYN/RST)."""

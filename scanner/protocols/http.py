@@ -6,216 +6,26 @@ body have byte caps, a gzip body inflates to at most ``DECOMPRESSED_MAX``, and n
 ever followed (``Location`` is recorded as ``http.location``, nothing more). ``https`` is the
 same over TLS, and records the certificate (``tls.subject``, ``tls.issuer``) of its first
 handshake, so an HTTPS port costs no extra handshake for it. ``read_response`` is shared with
-the RTSP probe (same message syntax).
+the RTSP probe (same message syntax). The transport (``read_response``, ``build_request``,
+``Response``) is scanner.protocols.web.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from dataclasses import dataclass
 
 from scanner import limits
-from scanner.errors import DecodeError
 from scanner.model import Outcome
-from scanner.net.tcp import deadline_after, read_chunk, read_until_limit
+from scanner.net.tcp import deadline_after
 from scanner.parse.html import decode_text, extract_title
-from scanner.parse.http import (
-    ChunkedDecoder,
-    ResponseHead,
-    content_length,
-    decode_content,
-    find_head_end,
-    is_chunked,
-    parse_head,
-)
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.tls import handshake, record_certificate
+from scanner.protocols.web import Response, build_request, connection_failure, read_response
 
 BODY_TEXT_MAX = 2 * limits.KIB
 """Characters of the page kept as ``http.body``."""
-_CHUNK = 16 * limits.KIB
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """One answer, bounded, with how its reading ended."""
-
-    head: ResponseHead
-    body: bytes
-    """Payload after chunked and gzip decoding (possibly cut; see ``complete``)."""
-    outcome: Outcome = Outcome.OK
-    detail: str = ""
-    complete: bool = True
-    """The whole body was read (not cut by a cap or the deadline)."""
-
-
-def _kib(size: int) -> str:
-    return f"{size // limits.KIB} KiB"
-
-
-def _check_protocol(buffer: bytes | bytearray, protocol: str) -> None:
-    """Fail fast when the first bytes cannot start an answer of ``protocol``."""
-    prefix = (protocol + "/").encode("ascii")
-    seen = bytes(buffer[: len(prefix)]).upper()
-    if not prefix.startswith(seen):
-        raise kit.ProbeFailed(Outcome.ERROR, f"not {protocol}")
-
-
-async def _read_head(
-    reader: asyncio.StreamReader, deadline: float, protocol: str, window: float
-) -> tuple[bytes, bytes, Outcome, str]:
-    """Read up to the blank line: (head, bytes after it, outcome, detail)."""
-    buffer = bytearray()
-    try:
-        while True:
-            try:
-                chunk = await read_chunk(reader, _CHUNK, deadline)
-            except ConnectionResetError:
-                chunk, ended = b"", "reset"
-            else:
-                ended = "closed"
-            if not chunk:
-                if not buffer:
-                    raise kit.ProbeFailed(Outcome.ERROR, f"connection {ended} without an answer")
-                where = "connection reset" if ended == "reset" else "answer ended"
-                return bytes(buffer), b"", Outcome.ERROR, f"{where} inside the header"
-            start = len(buffer)
-            buffer += chunk
-            _check_protocol(buffer, protocol)
-            end = find_head_end(buffer, start)
-            if end >= 0:
-                return bytes(buffer[:end]), bytes(buffer[end:]), Outcome.OK, ""
-            if len(buffer) >= limits.HTTP_HEAD_MAX:
-                cut = bytes(buffer[: limits.HTTP_HEAD_MAX])
-                return cut, b"", Outcome.ERROR, f"header longer than {_kib(len(cut))}"
-    except TimeoutError:
-        if not buffer:
-            waited = kit.seconds(window)
-            raise kit.ProbeFailed(Outcome.TIMEOUT, f"no answer within {waited} s") from None
-        return bytes(buffer), b"", Outcome.TIMEOUT, f"deadline {kit.seconds(window)} s reached"
-
-
-async def _read_chunked(
-    reader: asyncio.StreamReader, rest: bytes, deadline: float, body_max: int
-) -> tuple[bytes, bool, str]:
-    """Decode a chunked body: (payload, complete, problem or "")."""
-    decoder = ChunkedDecoder()
-    body = bytearray()
-    wire = len(rest)
-    try:
-        body += decoder.feed(rest)
-        # Chunk framing may outweigh tiny chunks, so the wire gets twice the body's cap.
-        while not decoder.done and len(body) < body_max and wire < 2 * body_max:
-            try:
-                chunk = await read_chunk(reader, _CHUNK, deadline)
-            except ConnectionResetError:
-                return bytes(body[:body_max]), False, _reset_note(len(body))
-            if not chunk:
-                return bytes(body[:body_max]), False, ""
-            wire += len(chunk)
-            body += decoder.feed(chunk)
-    except TimeoutError:
-        return bytes(body[:body_max]), False, "deadline"
-    except DecodeError as exc:
-        return bytes(body[:body_max]), False, f"bad chunked body: {exc}"
-    return bytes(body[:body_max]), decoder.done and len(body) <= body_max, ""
-
-
-async def _read_plain(
-    reader: asyncio.StreamReader, rest: bytes, deadline: float, body_max: int, length: int | None
-) -> tuple[bytes, bool, str]:
-    """A body framed by Content-Length or by the end of the connection."""
-    want = body_max if length is None else min(length, body_max)
-    data = rest[:want]
-    if len(data) >= want:
-        return data, length is not None and length <= body_max, ""
-    result = await read_until_limit(reader, want - len(data), deadline)
-    body = data + result.data
-    if result.timed_out:
-        return body, False, "deadline"
-    if result.reset:
-        return body, False, _reset_note(len(body))
-    complete = result.eof if length is None else len(body) == length
-    return body, complete, ""
-
-
-def _reset_note(read: int) -> str:
-    """A reset mid-body is a broken answer, not a complete one: say so and keep what came."""
-    return f"connection reset after {read} bytes of the body"
-
-
-async def read_response(
-    reader: asyncio.StreamReader,
-    deadline: float,
-    window: float,
-    *,
-    protocol: str = "HTTP",
-    body_max: int = limits.HTTP_BODY_MAX,
-    body_to_eof: bool = True,
-) -> Response:
-    """Read one answer within ``deadline``. No usable head -> ProbeFailed.
-
-    ``body_to_eof=False`` (RTSP) reads a body only when Content-Length announces one.
-    """
-    raw_head, rest, outcome, detail = await _read_head(reader, deadline, protocol, window)
-    try:
-        head = parse_head(raw_head, protocol)
-    except DecodeError:
-        raise kit.ProbeFailed(
-            outcome if detail else Outcome.ERROR, detail or f"not {protocol}"
-        ) from None
-    if outcome is not Outcome.OK or head.status in (204, 304) or 100 <= head.status < 200:
-        return Response(head, b"", outcome, detail, complete=outcome is Outcome.OK)
-    length = content_length(head)
-    if is_chunked(head):
-        body, complete, problem = await _read_chunked(reader, rest, deadline, body_max)
-    elif length is None and not body_to_eof:
-        body, complete, problem = b"", True, ""
-    else:
-        body, complete, problem = await _read_plain(reader, rest, deadline, body_max, length)
-    return _finish(head, body, complete, problem, body_max, window)
-
-
-def _finish(
-    head: ResponseHead, body: bytes, complete: bool, problem: str, body_max: int, window: float
-) -> Response:
-    """Undo Content-Encoding and turn how the read ended into an outcome and detail."""
-    outcome, detail = Outcome.OK, ""
-    if problem == "deadline":
-        outcome, detail = Outcome.TIMEOUT, f"deadline {kit.seconds(window)} s reached"
-    elif problem:
-        outcome, detail = Outcome.ERROR, problem
-    elif not complete and len(body) >= body_max:
-        detail = f"answer truncated at {_kib(body_max)}"
-    coding = head.get("content-encoding")
-    if coding and body:
-        try:
-            body, cut = decode_content(body, coding, limits.DECOMPRESSED_MAX)
-        except DecodeError as exc:
-            return Response(head, b"", Outcome.ERROR, str(exc), complete=False)
-        if cut:
-            complete = False
-            detail = detail or f"inflated body truncated at {_kib(limits.DECOMPRESSED_MAX)}"
-    return Response(head, body, outcome, detail, complete)
-
-
-def connection_failure(exc: OSError) -> str:
-    """A status detail for a connection that broke while sending (e.g. a reset)."""
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset without an answer"
-    return f"connection failed: {exc.strerror or exc}"
-
-
-def build_request(host: str, port: int, path: str, default_port: int) -> bytes:
-    """A GET that asks for no compression and no keep-alive."""
-    authority = host if port == default_port else f"{host}:{port}"
-    return (
-        f"GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {kit.USER_AGENT}\r\n"
-        "Accept: */*\r\nConnection: close\r\n\r\n"
-    ).encode("ascii")
-
 
 @dataclass(frozen=True, slots=True)
 class HttpProbe:

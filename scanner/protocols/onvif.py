@@ -27,8 +27,8 @@ from scanner.parse.onvif import parse_device_information, parse_scopes
 from scanner.parse.xmlsafe import parse_xml
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import USER_AGENT, ProbeContext, ProbeFailed, connect
-from scanner.protocols.http import read_response
 from scanner.protocols.lan import Findings, http_target, isolated, own_targets
+from scanner.protocols.web import read_response
 
 PROBE = "onvif"
 DEVICE_NS = "http://www.onvif.org/ver10/device/wsdl"

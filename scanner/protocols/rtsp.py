@@ -18,7 +18,7 @@ from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.rtsp import sdp_text
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
-from scanner.protocols.http import Response, connection_failure, read_response
+from scanner.protocols.web import Response, connection_failure, read_response
 
 
 def build_request(method: str, url: str, cseq: int) -> bytes:

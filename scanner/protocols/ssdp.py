@@ -23,7 +23,6 @@ from scanner.parse.ssdp import parse_ssdp
 from scanner.parse.upnp import parse_upnp_description
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import ProbeContext, ProbeFailed, connect
-from scanner.protocols.http import build_request, read_response
 from scanner.protocols.lan import (
     DiscoveryContext,
     DiscoveryResult,
@@ -34,6 +33,7 @@ from scanner.protocols.lan import (
     own_targets,
 )
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
+from scanner.protocols.web import build_request, read_response
 
 PORT = 1900
 GROUP = "239.255.255.250"

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.protocols import dhip, onvif, sadp, ssdp, ubnt, wsd, xm
-from scanner.protocols.http import build_request
 from scanner.protocols.lan import Findings, http_target
 from scanner.protocols.mdns import txt_text
 from scanner.protocols.udp import Datagram
+from scanner.protocols.web import build_request
 from scanner.sim.responders import BUILDERS, load_discovery_personas
 from tests.parse.structured_captures import mutations
 
