@@ -14,7 +14,6 @@ import ipaddress
 
 from scanner.errors import bug_detail
 from scanner.model import Outcome, ProbeStatus
-from scanner.protocols.arp import read_neighbour_table
 from scanner.protocols.lan import (
     DEFAULT_RATE,
     GLOBAL,
@@ -34,7 +33,6 @@ __all__ = [
     "DiscoveryResult",
     "discover_all",
     "make_context",
-    "read_neighbour_table",
 ]
 
 
