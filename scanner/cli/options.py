@@ -29,11 +29,7 @@ format_option = click.option(
     help="Output format. Default: table on a terminal, else json (or from -o's extension).",
 )
 output_option = click.option(
-    "-o",
-    "--output",
-    type=str,
-    default=None,
-    metavar="FILE",
+    "-o", "--output", type=str, default=None, metavar="FILE",
     help="Write the result to FILE instead of standard output.",
 )
 timeout_option = click.option(
@@ -52,10 +48,7 @@ policy_option = click.option(
     help="Exit with status 3 when a device is covered by this list (repeatable; any = all).",
 )
 fingerprints_option = click.option(
-    "--fingerprints",
-    type=str,
-    default=None,
-    metavar="DIR",
+    "--fingerprints", type=str, default=None, metavar="DIR",
     help="Use the fingerprint database in DIR instead of the one shipped with camscan.",
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Callable
 
 RCVBUF = 4 * 1024 * 1024
 IP_PKTINFO = getattr(socket, "IP_PKTINFO", 8)
@@ -39,6 +40,19 @@ def raise_buffers(sock: socket.socket) -> None:
             sock.setsockopt(socket.SOL_SOCKET, plain, RCVBUF)
 
 
+def _udp_socket(setup: Callable[[socket.socket], None]) -> socket.socket:
+    """A non-blocking UDP socket (SO_REUSEADDR) that ``setup`` configured; closed if it fails."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        setup(sock)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def open_exchange_socket(
     *,
     local_ip: str | None,
@@ -52,9 +66,8 @@ def open_exchange_socket(
 
     ``broadcast`` (SO_BROADCAST) and the group joins are made only when ``multicast`` is
     allowed; joins only on ``local_ip`` (0.0.0.0 would let the kernel pick an interface)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+    def setup(sock: socket.socket) -> None:
         raise_buffers(sock)
         if multicast and broadcast:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
@@ -67,11 +80,8 @@ def open_exchange_socket(
             for group in listen_groups:
                 membership = socket.inet_aton(group) + socket.inet_aton(local_ip)
                 sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock
+
+    return _udp_socket(setup)
 
 
 def _bind(
@@ -91,17 +101,13 @@ def _bind(
 def open_group_socket(port: int, groups: tuple[str, ...], ifindex: int) -> socket.socket:
     """A UDP socket bound to `port`, joined to `groups` on interface `ifindex` (ip_mreqn),
     that only receives (``camscan listen`` without privilege)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+
+    def setup(sock: socket.socket) -> None:
         sock.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
         raise_receive_buffer(sock)
         sock.bind(("0.0.0.0", port))
         for group in groups:
             membership = socket.inet_aton(group) + bytes(4) + struct.pack("i", ifindex)
             sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, membership)
-        sock.setblocking(False)
-    except OSError:
-        sock.close()
-        raise
-    return sock
+
+    return _udp_socket(setup)
