@@ -56,10 +56,10 @@ from scanner.parse import ssdp as ssdp_parse  # noqa: E402
 from scanner.parse import wsd as wsd_parse  # noqa: E402
 from scanner.parse import xm as xm_parse  # noqa: E402
 from scanner.probes.banner import banner_text  # noqa: E402
-from scanner.sim import hostile  # noqa: E402
 from scanner.sim.personas import load_personas  # noqa: E402
 from scanner.sim.responders import BUILDERS, load_discovery_personas  # noqa: E402
 from scanner.sim.servers import render  # noqa: E402
+from tests.hostile.lab import personas as hostile  # noqa: E402
 
 CAPTURES = ROOT / "tests" / "fixtures" / "captures"
 CERTS = ROOT / "scanner" / "sim" / "data" / "certs"

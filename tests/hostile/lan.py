@@ -6,7 +6,7 @@ of namespace ``hl-lan``:
 
     hl-m<N>   one benign discovery persona each, 198.18.0.(20+N)   (tools/lan_lab.py)
     hl-u      every benign unicast persona, 198.18.0.101 and up    (tools/lan_lab.py)
-    hl-h<N>   one hostile persona each, 198.18.0.(150+N)           (scanner.sim.hostile_lab)
+    hl-h<N>   one hostile persona each, 198.18.0.(150+N)           (tests.hostile.lab.lab)
     hl-out    the outsider, 198.18.0.250: outside the scan scope, where the attacks point
     hl-victim the pivot's victim, 198.18.0.199: inside the scope, where the pivot persona's
               LOCATION and XAddrs point (ports 6379 and 6380, which must see nothing)
@@ -145,7 +145,7 @@ def running(multicast: list[str], unicast: list[str], hostile: list[str]) -> Ite
     benign, hostile_plan = _plans(lan)
     try:
         _start(lan, [sys.executable, str(ROOT / "tools" / "lan_lab.py"), str(benign)])
-        _start(lan, [sys.executable, "-m", "scanner.sim.hostile_lab", str(hostile_plan)])
+        _start(lan, [sys.executable, "-m", "tests.hostile.lab.lab", str(hostile_plan)])
         yield lan
     finally:
         stop(lan)

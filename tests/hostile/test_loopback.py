@@ -21,10 +21,10 @@ from scanner.output import make_formatter
 from scanner.recognize import Recognizer
 from scanner.scan import ScanRequest, run_scan
 from scanner.scope import parse_targets
-from scanner.sim import hostile
-from scanner.sim.hostile import load_hostile_personas
-from scanner.sim.hostile_lab import HostileLab, Placement
 from scanner.unicast import UnicastOptions
+from tests.hostile.lab import personas as hostile
+from tests.hostile.lab.lab import HostileLab, Placement
+from tests.hostile.lab.personas import load_hostile_personas
 
 OUTSIDER = "127.77.1.250"
 VICTIM = "127.77.1.199"

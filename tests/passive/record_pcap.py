@@ -6,7 +6,7 @@ Not a test: run it (as root) when the lab's personas change, then commit both fi
 
 Inside a fresh sandbox it builds the lab of tests/lan/harness.py (every discovery and
 unicast persona, and avahi/wsdd/minidlna when installed), plugs in the announcer personas
-(scanner/sim/announcers.py: NOTIFY, Hello, mDNS, DHCP, ARP, SADP answers to a SADP tool),
+(tests/passive/announcers.py: NOTIFY, Hello, mDNS, DHCP, ARP, SADP answers to a SADP tool),
 starts an AF_PACKET capture on the scanner's interface, and runs one scan (discovery and
 the unicast probes) of the personas' addresses. It writes the capture, and beside it
 ``lab-scan.expected.json``: each device the live scan judged, with the verdict, so the
@@ -39,10 +39,10 @@ def _record() -> None:
     from scanner.recognize import Recognizer
     from scanner.scan import ScanRequest, run_scan
     from scanner.scope import parse_targets
-    from scanner.sim.announcers import ANNOUNCERS, SADP_TOOL
     from scanner.sim.responders import load_discovery_personas
     from scanner.unicast import UnicastOptions
     from tests.lan.harness import running_lan
+    from tests.passive.announcers import ANNOUNCERS, SADP_TOOL
     from tests.passive.sandbox import Capture, plug_hosts, quiet_ipv6, start_announcers, stop
 
     quiet_ipv6()

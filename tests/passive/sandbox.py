@@ -7,7 +7,7 @@
   namespace of the lab (the socket is made there, then read from here), with each frame's
   direction, so what a host *sent* can be told from what it received.
 - :func:`plug_hosts` adds hosts to the lab's bridge; :func:`start_announcers` runs one
-  scanner.sim.announcers process in each.
+  tests.passive.announcers process in each.
 
 Only ever used where tests/lan/harness.py has built the lab: nothing here opens a socket on
 a real interface.
@@ -127,11 +127,11 @@ def plug_hosts(names: list[str], first: int) -> dict[str, tuple[str, str]]:
 def start_announcers(
     placed: dict[str, tuple[str, str]], interval: float
 ) -> list[subprocess.Popen[str]]:
-    """One scanner.sim.announcers process per persona, in its namespace."""
+    """One tests.passive.announcers process per persona, in its namespace."""
     processes: list[subprocess.Popen[str]] = []
     for name, (namespace, address) in placed.items():
         command = ["ip", "netns", "exec", namespace, sys.executable, "-m",
-                   "scanner.sim.announcers", name, address, "--interval", str(interval)]
+                   "tests.passive.announcers", name, address, "--interval", str(interval)]
         processes.append(subprocess.Popen(command, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, text=True, cwd=ROOT))
     for process in processes:

@@ -19,8 +19,8 @@ import pytest
 
 from scanner.passive.heard import Heard
 from scanner.passive.listen import ListenPlan, ListenResult, listen
-from scanner.sim.announcers import ASUS_NOTIFY, dhcp_request
 from scanner.sim.responders import fill
+from tests.passive.announcers import ASUS_NOTIFY, dhcp_request
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -88,7 +88,7 @@ def test_sniffing_hears_dhcp_and_arp() -> None:
     """Sniff mode: a DHCP request and an ARP announcement on lo are read."""
     from scapy.sendrecv import sendp
 
-    from scanner.sim.announcers import arp_announcement
+    from tests.passive.announcers import arp_announcement
 
     mac = "ac:cc:8e:27:0a:d8"
     frames = [dhcp_request(mac, DEVICE, (("vendor_class_id", "AXIS,Network Camera,P3343,"

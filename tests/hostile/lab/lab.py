@@ -3,7 +3,7 @@
     async with HostileLab(placements, outsider="127.77.1.250") as lab:
         ...  # scan; then lab.report() says what each persona saw and what reached the outsider
 
-    python -m scanner.sim.hostile_lab PLAN.json   # the sandbox's persona process
+    python -m tests.hostile.lab.lab PLAN.json   # the sandbox's persona process
 
 PLAN.json::
 
@@ -36,10 +36,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
 
-from scanner.sim.hostile import HostilePersona, HttpEnv, load_hostile_personas, tcp_services
-from scanner.sim.hostile_udp import PIVOT_PORTS, Outsider, serve_udp, udp_services
 from scanner.sim.lab import PORT_OFFSET, can_bind_low_ports
 from scanner.sim.servers import Connections
+from tests.hostile.lab.personas import HostilePersona, HttpEnv, load_hostile_personas, tcp_services
+from tests.hostile.lab.udp import PIVOT_PORTS, Outsider, serve_udp, udp_services
 
 ALLOWED = (ipaddress.IPv4Network("127.0.0.0/8"), ipaddress.IPv4Network("198.18.0.0/15"))
 CLONE_NEWNET = 0x40000000
