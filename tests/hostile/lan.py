@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.lan.harness import GATEWAY, SCANNER_IP, only_loopback, sh
+from tests.sandbox import wire_lan
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTSIDER = "198.18.0.250"
@@ -52,37 +51,8 @@ class HostileLan:
         return {address: name for name, address in every.items()}
 
 
-def _wire(placements: dict[str, list[str]]) -> None:
-    """The bridge, one veth per namespace (lan0 inside), addresses and the dead-end route."""
-    namespaces = ["hl-lan", *placements]
-    sh("ip", "-batch", "-", stdin="".join(f"netns add {ns}\n" for ns in namespaces))
-    batch = [
-        "link set lo up",
-        "link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0",
-        "link set br0 up",
-        f"link add v0 type veth peer name lan0 netns {os.getpid()}",
-        "link set v0 master br0 up",
-    ]
-    for index, ns in enumerate(placements, start=1):
-        batch += [
-            f"link add v{index} type veth peer name lan0 netns {ns}",
-            f"link set v{index} master br0 up",
-        ]
-    sh("ip", "-n", "hl-lan", "-batch", "-", stdin="\n".join(batch) + "\n")
-    for ns, addresses in placements.items():
-        inner = ["link set lo up", "link set lan0 up"]
-        inner += [f"addr add {a}/24 dev lan0" for a in addresses]
-        inner.append(f"route add default via {GATEWAY} dev lan0")
-        sh("ip", "-n", ns, "-batch", "-", stdin="\n".join(inner) + "\n")
-    sh("ip", "addr", "add", f"{SCANNER_IP}/24", "dev", "lan0")
-    sh("ip", "link", "set", "lan0", "up")
-    sh("ip", "route", "add", "default", "via", GATEWAY, "dev", "lan0")
-
-
 def build(multicast: list[str], unicast: list[str], hostile: list[str]) -> HostileLan:
     """Namespaces and addresses for every persona; refuses to run outside a fresh sandbox."""
-    if not only_loopback():
-        raise RuntimeError("refusing to build the LAN: this namespace has real interfaces")
     lan = HostileLan()
     placements: dict[str, list[str]] = {}
     for n, name in enumerate(multicast, start=1):
@@ -97,7 +67,7 @@ def build(multicast: list[str], unicast: list[str], hostile: list[str]) -> Hosti
     placements["hl-out"] = [OUTSIDER]
     placements["hl-victim"] = [VICTIM]
     lan.namespaces = ["hl-lan", *placements]
-    _wire(placements)
+    wire_lan("hl-lan", placements)
     return lan
 
 

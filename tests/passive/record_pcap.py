@@ -87,7 +87,7 @@ def main() -> None:
     if os.environ.get("CAMSCAN_RECORDING") == "inside":
         _record()
         return
-    from tests.passive.sandbox import sandbox_command
+    from tests.sandbox import sandbox_command
 
     env = dict(os.environ, CAMSCAN_RECORDING="inside", PYTHONPATH=str(ROOT))
     command = sandbox_command(sys.executable, "-m", "tests.passive.record_pcap")
