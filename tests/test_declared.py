@@ -242,3 +242,28 @@ def test_a_relabelled_unit_is_the_platform_sold_under_its_stated_label() -> None
     assert not verdict.conflicts and verdict.confidence >= 0.8
     assert "sold as TRENDnet" in verdict.reason
     assert device.compliance is not None and device.compliance.status == "covered"
+
+
+def test_a_bug_on_one_answer_costs_that_answer_not_the_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 12's isolation reaches the recognizer: a matcher that raises on one field becomes
+    the host's `identify` error status; the other answers are still judged."""
+    from scanner.recognize.fingerprints import Database
+
+    real = Database.match
+
+    def broken(self: Database, obs: Observation) -> list:  # type: ignore[type-arg]
+        if obs.field == "http.title":
+            raise RuntimeError("boom")
+        return real(self, obs)
+
+    monkeypatch.setattr(Database, "match", broken)
+    obs = [
+        Observation("198.18.0.9", 80, "http", "http.title", "anything"),
+        Observation("198.18.0.9", 80, "http", "http.server", "DNVRS-Webs"),
+    ]
+    device = RECOGNIZER.device("198.18.0.9", obs)
+    assert device.verdict.manufacturer == "Hikvision"
+    status = {p.probe: p.label() for p in device.probes}
+    assert status["identify"] == "error: http.title: RuntimeError: boom"

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from scanner.errors import DecodeError
-from scanner.model import Device, Evidence, Observation, ProbeStatus
+from scanner.errors import DecodeError, bug_detail
+from scanner.model import Compliance, Device, Evidence, Observation, Outcome, ProbeStatus, Verdict
 from scanner.parse.fields import derived, parse_field
 from scanner.recognize import declared, orgs
 from scanner.recognize.classify import classify
@@ -103,7 +103,12 @@ class Recognizer:
         ``first_hand``: the observations are answers to camscan's own requests (a scan), which
         never carry a login; ``https_ports``: the ports that scan looked for HTTPS on. Both only
         sharpen risk findings (an SDP seen in a capture may have followed someone's login)."""
-        expanded = self.expand(observations)
+        problems: list[str] = []  # a bug met on one answer costs that answer, not the audit
+        try:
+            expanded = self.expand(observations)
+        except Exception as exc:  # noqa: BLE001 - reported as this host's identify error
+            problems.append(bug_detail(exc))
+            expanded = list(observations)
         evidence: list[Evidence] = []
         mac: str | None = None
         oui_vendor: str | None = None
@@ -112,9 +117,14 @@ class Recognizer:
             if obs.field == "mac":
                 mac = mac or normalise_mac(obs.value)
                 continue
-            matched = self.database.match(obs)
+            try:
+                matched = self.database.match(obs)
+                stated = self._vendor_evidence(obs, matched)
+            except Exception as exc:  # noqa: BLE001 - reported as this host's identify error
+                problems.append(f"{obs.field}: {bug_detail(exc)}")
+                continue
             evidence.extend(matched)
-            evidence.extend(self._vendor_evidence(obs, matched))
+            evidence.extend(stated)
         if mac is not None:
             mac_obs = next(o for o in expanded if o.field == "mac")
             info = lookup(mac, vocabulary, self.database.root)
@@ -122,7 +132,19 @@ class Recognizer:
             extra = oui_evidence(mac_obs, info, vocabulary)
             if extra is not None:
                 evidence.append(extra)
-        verdict = classify(evidence, vocabulary, oui_vendor)
+        try:
+            verdict = classify(evidence, vocabulary, oui_vendor)
+            compliance = assess(verdict, vocabulary, self.lists)
+            risks = assess_risks(
+                ip, verdict, observations, probes, open_ports, self.risk,
+                first_hand=first_hand, https_ports=https_ports,
+            )
+        except Exception as exc:  # noqa: BLE001 - reported as this host's identify error
+            problems.append(bug_detail(exc))
+            verdict, compliance, risks = Verdict.unknown(), Compliance.unknown(), ()
+        if problems:
+            detail = "; ".join(problems)[:400]
+            probes = (*probes, ProbeStatus("identify", Outcome.ERROR, detail))
         return Device(
             ip=ip,
             mac=mac,
@@ -131,11 +153,8 @@ class Recognizer:
             verdict=verdict,
             found_by=tuple(dict.fromkeys(found_by)),
             open_ports=tuple(sorted(set(open_ports))),
-            compliance=assess(verdict, vocabulary, self.lists),
-            risks=assess_risks(
-                ip, verdict, observations, probes, open_ports, self.risk,
-                first_hand=first_hand, https_ports=https_ports,
-            ),
+            compliance=compliance,
+            risks=risks,
         )
 
 
