@@ -1,4 +1,4 @@
-"""Map the labelled corpus (../shared/corpus/samples.jsonl) to camscan observations.
+"""Map a labelled corpus (corpus/*.jsonl, or the JSONL files given) to camscan observations.
 
 Each sample is one real answer a device sent, labelled with its true maker. Many were
 published re-rendered (a Python dict, JSON converted from XML, a curl dump): this module
@@ -21,11 +21,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 REPO = Path(__file__).resolve().parents[1]
-#: The shared labelled corpus and the project's own additions (every corpus/*.jsonl).
-DEFAULT_SAMPLES = (
-    REPO.parent / "shared/corpus/samples.jsonl",
-    *sorted(REPO.glob("corpus/*.jsonl")),
-)
+#: The project's labelled corpus (every corpus/*.jsonl); other labelled JSONL files in the same
+#: format are judged when named on the command line instead.
+DEFAULT_SAMPLES = tuple(sorted(REPO.glob("corpus/*.jsonl")))
 
 
 @dataclass(frozen=True)
