@@ -19,6 +19,7 @@ import ctypes
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -170,3 +171,16 @@ def wire_lan(hub: str, placements: dict[str, list[str]]) -> None:
     sh("ip", "addr", "add", f"{SCANNER_IP}/24", "dev", "lan0")
     sh("ip", "link", "set", "lan0", "up")
     sh("ip", "route", "add", "default", "via", GATEWAY, "dev", "lan0")
+
+
+def stop_processes(processes: list[subprocess.Popen[str]], wait: float = 3.0) -> None:
+    """SIGTERM every process still running, give each `wait` seconds to exit, then kill it."""
+    for process in processes:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            process.kill()

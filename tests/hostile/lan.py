@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.sandbox import wire_lan
+from tests.lan.harness import lab_plan
+from tests.sandbox import stop_processes, wire_lan
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTSIDER = "198.18.0.250"
@@ -83,14 +83,7 @@ def _start(lan: HostileLan, command: list[str]) -> None:
 
 
 def _plans(lan: HostileLan) -> tuple[Path, Path]:
-    benign = {
-        "ttl": 1,
-        "multicast": [
-            {"netns": f"hl-m{n}", "persona": name, "address": address}
-            for n, (name, address) in enumerate(lan.benign_multicast.items(), start=1)
-        ],
-        "unicast": {"netns": "hl-u", "personas": [list(i) for i in lan.benign_unicast.items()]},
-    }
+    benign = lab_plan("hl", lan.benign_multicast, lan.benign_unicast)
     hostile = {
         "personas": [
             {"name": name, "address": address, "netns": f"hl-h{n}"}
@@ -125,12 +118,5 @@ def running(multicast: list[str], unicast: list[str], hostile: list[str]) -> Ite
 
 def stop(lan: HostileLan) -> None:
     """SIGTERM the persona processes (the hostile one writes its report) and wait."""
-    for process in lan.processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in lan.processes:
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_processes(lan.processes, wait=5)
     lan.processes.clear()

@@ -1,7 +1,7 @@
 """A LAN of network namespaces, built inside a network sandbox, for the discovery tests.
 
 Only ever used inside ``unshare --net`` (see test_sandbox.py): the calling process is the
-scanner, 198.18.0.2 on a veth ``lan0`` (SCANNER=here in shared/testlan), and everything else
+scanner, 198.18.0.2 on a veth ``lan0`` (tests/sandbox.py wires it), and everything else
 is a namespace plugged into the bridge ``br0`` of namespace ``cl-lan``:
 
     cl-m<N>   one multicast persona each (own veth, own MAC), 198.18.0.(20+N)
@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.sandbox import sh, wire_lan
+from tests.sandbox import sh, stop_processes, wire_lan
 
 ROOT = Path(__file__).resolve().parents[2]
 LISTEN_PORTS = {"avahi": 5353, "wsdd": 3702, "minidlna": 1900}
@@ -80,15 +79,21 @@ def build(multicast: list[str], unicast: list[str]) -> Lan:
     return lan
 
 
-def _start_lab(lan: Lan) -> None:
-    plan = {
+def lab_plan(prefix: str, multicast: dict[str, str], unicast: dict[str, str]) -> dict[str, object]:
+    """What tools/lan_lab.py serves (TTL 1): each multicast persona (name -> address) in its
+    namespace <prefix>-m<N>, every unicast persona in <prefix>-u, as the builders placed them."""
+    return {
         "ttl": 1,
         "multicast": [
-            {"netns": f"cl-m{n}", "persona": name, "address": address}
-            for n, (name, address) in enumerate(lan.multicast.items(), start=1)
+            {"netns": f"{prefix}-m{n}", "persona": name, "address": address}
+            for n, (name, address) in enumerate(multicast.items(), start=1)
         ],
-        "unicast": {"netns": "cl-u", "personas": [list(i) for i in lan.unicast.items()]},
+        "unicast": {"netns": f"{prefix}-u", "personas": [list(i) for i in unicast.items()]},
     }
+
+
+def _start_lab(lan: Lan) -> None:
+    plan = lab_plan("cl", lan.multicast, lan.unicast)
     path = lan.workdir / "plan.json"
     path.write_text(json.dumps(plan))
     process = subprocess.Popen(
@@ -239,14 +244,7 @@ def running_lan(multicast: list[str], unicast: list[str]) -> Iterator[Lan]:
         lan.setup_seconds = time.monotonic() - started
         yield lan
     finally:
-        for process in lan.processes:
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGTERM)
-        for process in lan.processes:
-            try:
-                process.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(lan.processes)
         for ns in lan.namespaces:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         shutil.rmtree(lan.workdir, ignore_errors=True)

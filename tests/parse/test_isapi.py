@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from scanner.errors import DecodeError
 from scanner.parse.isapi import parse_isapi_device_info
 
 from .structured_captures import capture, truncated
@@ -50,13 +47,3 @@ def test_source_truncated_oem_answer_gives_partial_data() -> None:
 def test_truncated_answer_keeps_the_fields_before_the_cut() -> None:
     """A cut answer keeps the fields before the cut (oversized: test_parsers_total.py)."""
     assert parse_isapi_device_info(truncated(IPC)).model == "DS-2CD2386G2-IU"
-
-
-def test_other_documents_are_errors() -> None:
-    """An ISAPI error answer (ResponseStatus) is not a DeviceInfo."""
-    status = (
-        b'<ResponseStatus version="2.0" xmlns="http://www.isapi.org/ver20/XMLSchema">'
-        b"<statusCode>4</statusCode></ResponseStatus>"
-    )
-    with pytest.raises(DecodeError, match="not an ISAPI DeviceInfo"):
-        parse_isapi_device_info(status)

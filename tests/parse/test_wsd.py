@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.errors import DecodeError
 from scanner.parse.wsd import parse_probematch, probematch_table
 
 from .structured_captures import capture, truncated
@@ -83,13 +82,3 @@ def test_truncated_envelope_gives_partial_or_error() -> None:
     (match,) = parse_probematch(truncated(HIKVISION))
     assert match.address.endswith("5850ed1fe385")
     assert match.xaddrs == ()
-
-
-def test_probe_without_match_is_an_error() -> None:
-    """Our own looped-back Probe holds no ProbeMatch: DecodeError."""
-    probe = (
-        b"<s:Envelope><s:Body><d:Probe><d:Types>dn:NetworkVideoTransmitter</d:Types>"
-        b"</d:Probe></s:Body></s:Envelope>"
-    )
-    with pytest.raises(DecodeError, match="no ProbeMatch"):
-        parse_probematch(probe)

@@ -12,7 +12,6 @@ a real interface.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.sandbox import configure_host, in_netns, sh
+from tests.sandbox import configure_host, in_netns, sh, stop_processes
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKET_OUTGOING = 4
@@ -101,14 +100,7 @@ def start_announcers(
 
 
 def stop(processes: list[subprocess.Popen[str]]) -> None:
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_processes(processes)
 
 
 def quiet_ipv6(*interfaces: str) -> None:
