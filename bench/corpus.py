@@ -21,9 +21,14 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 REPO = Path(__file__).resolve().parents[1]
-#: The project's labelled corpus (every corpus/*.jsonl); other labelled JSONL files in the same
-#: format are judged when named on the command line instead.
-DEFAULT_SAMPLES = tuple(sorted(REPO.glob("corpus/*.jsonl")))
+#: The labelled corpus: the team's shared research corpus where it is laid beside the checkout
+#: (developers' machines and CI; each row names its public source), and the project's own
+#: corpus/*.jsonl. Other files in the same format are judged when named on the command line.
+SHARED_SAMPLES = REPO.parent / "shared" / "corpus" / "samples.jsonl"
+DEFAULT_SAMPLES = (
+    *((SHARED_SAMPLES,) if SHARED_SAMPLES.exists() else ()),
+    *sorted(REPO.glob("corpus/*.jsonl")),
+)
 
 
 @dataclass(frozen=True)
