@@ -2,7 +2,8 @@
 
     python bench/accuracy.py [SAMPLES.jsonl ...] [--verbose]
 
-Default: ../shared/corpus/samples.jsonl and every corpus/*.jsonl.
+Default: ../shared/corpus/samples.jsonl (where it lies beside the checkout) and every
+corpus/*.jsonl. Files given replace the default (name corpus/*.jsonl too to keep it).
 
 Each sample becomes one device (its observations, see bench/corpus.py) and is judged offline,
 exactly as `camscan identify` would. Every figure is given twice:

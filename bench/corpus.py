@@ -1,4 +1,4 @@
-"""Map the labelled corpus (../shared/corpus/samples.jsonl) to camscan observations.
+"""Map a labelled corpus (corpus/*.jsonl, or the JSONL files given) to camscan observations.
 
 Each sample is one real answer a device sent, labelled with its true maker. Many were
 published re-rendered (a Python dict, JSON converted from XML, a curl dump): this module
@@ -21,9 +21,12 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 REPO = Path(__file__).resolve().parents[1]
-#: The shared labelled corpus and the project's own additions (every corpus/*.jsonl).
+#: The labelled corpus: the team's shared research corpus where it is laid beside the checkout
+#: (developers' machines and CI; each row names its public source), and the project's own
+#: corpus/*.jsonl. Other files in the same format are judged when named on the command line.
+SHARED_SAMPLES = REPO.parent / "shared" / "corpus" / "samples.jsonl"
 DEFAULT_SAMPLES = (
-    REPO.parent / "shared/corpus/samples.jsonl",
+    *((SHARED_SAMPLES,) if SHARED_SAMPLES.exists() else ()),
     *sorted(REPO.glob("corpus/*.jsonl")),
 )
 

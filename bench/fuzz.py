@@ -56,10 +56,10 @@ from scanner.protocols import dhip, sadp, ssdp, ubnt, wsd, xm  # noqa: E402
 from scanner.protocols.banner import banner_text  # noqa: E402
 from scanner.protocols.lan import Findings, http_target  # noqa: E402
 from scanner.protocols.udp import Datagram  # noqa: E402
-from scanner.sim import hostile  # noqa: E402
 from scanner.sim.personas import load_personas  # noqa: E402
 from scanner.sim.responders import BUILDERS, load_discovery_personas  # noqa: E402
 from scanner.sim.servers import render  # noqa: E402
+from tests.hostile.lab import personas as hostile  # noqa: E402
 
 CAPTURES = ROOT / "tests" / "fixtures" / "captures"
 CERTS = ROOT / "scanner" / "sim" / "data" / "certs"

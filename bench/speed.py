@@ -264,7 +264,7 @@ def _as_json(part: dict[str, Any] | None) -> Any:
 
 
 def inside(args: argparse.Namespace) -> int:
-    from lan.harness import only_loopback
+    from tests.sandbox import only_loopback
 
     if not only_loopback():
         raise Broken("refusing to run: this namespace has real interfaces")

@@ -15,7 +15,7 @@ import pytest
 
 from scanner.errors import ScopeError
 from scanner.model import Outcome
-from scanner.net.tcp import Net, RateLimiter, Slots, deadline_after, read_until_limit
+from scanner.net.tcp import Net, RateLimiter, ReadResult, Slots, deadline_after, read_until_limit
 from scanner.scope import parse_targets
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -40,6 +40,21 @@ async def _serve(host: str, handler: Handler) -> tuple[asyncio.Server, int, list
 
 async def _idle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await reader.read()
+
+
+async def _read_from(
+    host: str, handler: Handler, max_bytes: int, seconds: float
+) -> tuple[ReadResult, float]:
+    """Serve `handler` on `host`, connect to it through Net and read_until_limit once: the
+    result and the seconds the read took."""
+    server, port, _ = await _serve(host, handler)
+    net = Net(parse_targets([host]))
+    async with await net.connect(host, port) as conn:
+        started = time.monotonic()
+        result = await read_until_limit(conn.reader, max_bytes, deadline_after(seconds))
+        elapsed = time.monotonic() - started
+    server.close()
+    return result, elapsed
 
 
 def test_out_of_scope_connect_raises_and_sends_nothing() -> None:
@@ -115,17 +130,8 @@ def test_slowloris_cut_at_total_deadline() -> None:
             await writer.drain()
             await asyncio.sleep(0.05)
 
-    async def main() -> tuple[float, bool, int]:
-        server, port, _ = await _serve("127.77.9.4", trickle)
-        net = Net(parse_targets(["127.77.9.4"]))
-        async with await net.connect("127.77.9.4", port) as conn:
-            started = time.monotonic()
-            result = await read_until_limit(conn.reader, 1_000_000, deadline_after(0.3))
-            elapsed = time.monotonic() - started
-        server.close()
-        return elapsed, result.timed_out, len(result.data)
-
-    elapsed, timed_out, size = asyncio.run(main())
+    result, elapsed = asyncio.run(_read_from("127.77.9.4", trickle, 1_000_000, 0.3))
+    timed_out, size = result.timed_out, len(result.data)
     # Cut at the deadline, not kept alive by the trickle: margins for a loaded machine.
     assert timed_out and 0.25 < elapsed < 3
     assert 1 <= size <= 60
@@ -139,15 +145,8 @@ def test_endless_stream_cut_at_byte_cap() -> None:
             writer.write(b"A" * 65536)
             await writer.drain()
 
-    async def main() -> tuple[int, bool]:
-        server, port, _ = await _serve("127.77.9.5", flood)
-        net = Net(parse_targets(["127.77.9.5"]))
-        async with await net.connect("127.77.9.5", port) as conn:
-            result = await read_until_limit(conn.reader, 100_000, deadline_after(5))
-        server.close()
-        return len(result.data), result.truncated
-
-    assert asyncio.run(main()) == (100_000, True)
+    result, _ = asyncio.run(_read_from("127.77.9.5", flood, 100_000, 5))
+    assert (len(result.data), result.truncated) == (100_000, True)
 
 
 def test_eof_reported() -> None:
@@ -157,15 +156,8 @@ def test_eof_reported() -> None:
         writer.write(b"hello")
         await writer.drain()
 
-    async def main() -> tuple[bytes, bool]:
-        server, port, _ = await _serve("127.77.9.6", say)
-        net = Net(parse_targets(["127.77.9.6"]))
-        async with await net.connect("127.77.9.6", port) as conn:
-            result = await read_until_limit(conn.reader, 100, deadline_after(2))
-        server.close()
-        return result.data, result.eof
-
-    assert asyncio.run(main()) == (b"hello", True)
+    result, _ = asyncio.run(_read_from("127.77.9.6", say, 100, 2))
+    assert (result.data, result.eof) == (b"hello", True)
 
 
 def test_connection_slots_bound_open_connections() -> None:

@@ -3,8 +3,7 @@
 Banners are real: "App-webs/" is the Server header of Hikvision IPC firmware 5.x (nmap
 nmap-service-probes @ db4aefddfa, line 9762); "Dahua Rtsp Server" is recog
 xml/rtsp_servers.xml @ 14fa1a7211; the "Login to ND011811000000" realm is a Lorex NR900
-(recog xml/http_wwwauth.xml @ 14fa1a7211). Corpus ids in /work/shared/corpus/samples.jsonl:
-s0088, s0084.
+(recog xml/http_wwwauth.xml @ 14fa1a7211).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ of namespace ``hl-lan``:
 
     hl-m<N>   one benign discovery persona each, 198.18.0.(20+N)   (tools/lan_lab.py)
     hl-u      every benign unicast persona, 198.18.0.101 and up    (tools/lan_lab.py)
-    hl-h<N>   one hostile persona each, 198.18.0.(150+N)           (scanner.sim.hostile_lab)
+    hl-h<N>   one hostile persona each, 198.18.0.(150+N)           (tests.hostile.lab.lab)
     hl-out    the outsider, 198.18.0.250: outside the scan scope, where the attacks point
     hl-victim the pivot's victim, 198.18.0.199: inside the scope, where the pivot persona's
               LOCATION and XAddrs point (ports 6379 and 6380, which must see nothing)
@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,7 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.lan.harness import GATEWAY, SCANNER_IP, only_loopback, sh
+from tests.lan.harness import lab_plan
+from tests.sandbox import stop_processes, wire_lan
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTSIDER = "198.18.0.250"
@@ -52,37 +51,8 @@ class HostileLan:
         return {address: name for name, address in every.items()}
 
 
-def _wire(placements: dict[str, list[str]]) -> None:
-    """The bridge, one veth per namespace (lan0 inside), addresses and the dead-end route."""
-    namespaces = ["hl-lan", *placements]
-    sh("ip", "-batch", "-", stdin="".join(f"netns add {ns}\n" for ns in namespaces))
-    batch = [
-        "link set lo up",
-        "link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0",
-        "link set br0 up",
-        f"link add v0 type veth peer name lan0 netns {os.getpid()}",
-        "link set v0 master br0 up",
-    ]
-    for index, ns in enumerate(placements, start=1):
-        batch += [
-            f"link add v{index} type veth peer name lan0 netns {ns}",
-            f"link set v{index} master br0 up",
-        ]
-    sh("ip", "-n", "hl-lan", "-batch", "-", stdin="\n".join(batch) + "\n")
-    for ns, addresses in placements.items():
-        inner = ["link set lo up", "link set lan0 up"]
-        inner += [f"addr add {a}/24 dev lan0" for a in addresses]
-        inner.append(f"route add default via {GATEWAY} dev lan0")
-        sh("ip", "-n", ns, "-batch", "-", stdin="\n".join(inner) + "\n")
-    sh("ip", "addr", "add", f"{SCANNER_IP}/24", "dev", "lan0")
-    sh("ip", "link", "set", "lan0", "up")
-    sh("ip", "route", "add", "default", "via", GATEWAY, "dev", "lan0")
-
-
 def build(multicast: list[str], unicast: list[str], hostile: list[str]) -> HostileLan:
     """Namespaces and addresses for every persona; refuses to run outside a fresh sandbox."""
-    if not only_loopback():
-        raise RuntimeError("refusing to build the LAN: this namespace has real interfaces")
     lan = HostileLan()
     placements: dict[str, list[str]] = {}
     for n, name in enumerate(multicast, start=1):
@@ -97,7 +67,7 @@ def build(multicast: list[str], unicast: list[str], hostile: list[str]) -> Hosti
     placements["hl-out"] = [OUTSIDER]
     placements["hl-victim"] = [VICTIM]
     lan.namespaces = ["hl-lan", *placements]
-    _wire(placements)
+    wire_lan("hl-lan", placements)
     return lan
 
 
@@ -113,14 +83,7 @@ def _start(lan: HostileLan, command: list[str]) -> None:
 
 
 def _plans(lan: HostileLan) -> tuple[Path, Path]:
-    benign = {
-        "ttl": 1,
-        "multicast": [
-            {"netns": f"hl-m{n}", "persona": name, "address": address}
-            for n, (name, address) in enumerate(lan.benign_multicast.items(), start=1)
-        ],
-        "unicast": {"netns": "hl-u", "personas": [list(i) for i in lan.benign_unicast.items()]},
-    }
+    benign = lab_plan("hl", lan.benign_multicast, lan.benign_unicast)
     hostile = {
         "personas": [
             {"name": name, "address": address, "netns": f"hl-h{n}"}
@@ -145,7 +108,7 @@ def running(multicast: list[str], unicast: list[str], hostile: list[str]) -> Ite
     benign, hostile_plan = _plans(lan)
     try:
         _start(lan, [sys.executable, str(ROOT / "tools" / "lan_lab.py"), str(benign)])
-        _start(lan, [sys.executable, "-m", "scanner.sim.hostile_lab", str(hostile_plan)])
+        _start(lan, [sys.executable, "-m", "tests.hostile.lab.lab", str(hostile_plan)])
         yield lan
     finally:
         stop(lan)
@@ -155,12 +118,5 @@ def running(multicast: list[str], unicast: list[str], hostile: list[str]) -> Ite
 
 def stop(lan: HostileLan) -> None:
     """SIGTERM the persona processes (the hostile one writes its report) and wait."""
-    for process in lan.processes:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in lan.processes:
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_processes(lan.processes, wait=5)
     lan.processes.clear()

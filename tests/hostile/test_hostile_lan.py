@@ -22,9 +22,9 @@ import pytest
 from scanner import limits
 from scanner.protocols import onvif
 from scanner.recognize import Recognizer
-from scanner.sim.hostile import ESCAPE_SERVER, load_hostile_personas
 from scanner.sim.personas import load_personas
 from scanner.sim.responders import load_discovery_personas
+from tests.hostile.lab.personas import ESCAPE_SERVER, load_hostile_personas
 
 from .lan import OUTSIDER, SCOPE, VICTIM, HostileLan, running, stop
 

@@ -22,9 +22,9 @@ from scanner.model import Device, Outcome
 from scanner.output import make_formatter
 from scanner.recognize import Recognizer
 from scanner.scope import parse_targets
-from scanner.sim import hostile
-from scanner.sim.hostile import load_hostile_personas
-from scanner.sim.hostile_lab import HostileLab, Placement
+from tests.hostile.lab import personas as hostile
+from tests.hostile.lab.lab import HostileLab, Placement
+from tests.hostile.lab.personas import load_hostile_personas
 
 OUTSIDER = "127.77.1.250"
 VICTIM = "127.77.1.199"

@@ -11,8 +11,8 @@ import pytest
 from scanner import limits
 from scanner.errors import DecodeError
 from scanner.parse.xmlsafe import ENTITY_REFUSED, parse_xml
-from scanner.sim import hostile
-from scanner.sim.hostile_udp import PACKET_MAX, mdns_flood, questions
+from tests.hostile.lab import personas as hostile
+from tests.hostile.lab.udp import PACKET_MAX, mdns_flood, questions
 
 CAPTURES = Path(__file__).resolve().parents[1] / "fixtures" / "captures"
 

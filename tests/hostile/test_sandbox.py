@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from tests.lan.test_sandbox import run_inside
+from tests.sandbox import run_inside
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,7 +1,7 @@
 """A LAN of network namespaces, built inside a network sandbox, for the discovery tests.
 
 Only ever used inside ``unshare --net`` (see test_sandbox.py): the calling process is the
-scanner, 198.18.0.2 on a veth ``lan0`` (SCANNER=here in shared/testlan), and everything else
+scanner, 198.18.0.2 on a veth ``lan0`` (tests/sandbox.py wires it), and everything else
 is a namespace plugged into the bridge ``br0`` of namespace ``cl-lan``:
 
     cl-m<N>   one multicast persona each (own veth, own MAC), 198.18.0.(20+N)
@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,28 +27,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.sandbox import sh, stop_processes, wire_lan
+
 ROOT = Path(__file__).resolve().parents[2]
-GATEWAY = "198.18.0.254"
-SCANNER_IP = "198.18.0.2"
 LISTEN_PORTS = {"avahi": 5353, "wsdd": 3702, "minidlna": 1900}
 DAEMONS = {  # name -> (namespace, address, executable)
     "avahi": ("cl-avahi", "198.18.0.11", "avahi-daemon"),
     "wsdd": ("cl-wsdd", "198.18.0.12", "wsdd"),
     "minidlna": ("cl-dlna", "198.18.0.13", "minidlnad"),
 }
-
-
-def sh(*args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=30)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)}: {done.stderr.strip()}")
-    return done.stdout
-
-
-def only_loopback() -> bool:
-    """True when this network namespace has nothing but lo (a fresh sandbox)."""
-    links = sh("ip", "-o", "link").splitlines()
-    return len(links) == 1 and ": lo:" in links[0]
 
 
 def addresses_here() -> list[str]:
@@ -75,26 +61,8 @@ class Lan:
     setup_seconds: float = 0.0
 
 
-def _plug(lan_batch: list[str], ns: str, index: int) -> None:
-    """A veth from the bridge to `ns`, where it is called lan0."""
-    port = f"v{index}"
-    lan_batch += [
-        f"link add {port} type veth peer name lan0 netns {ns}",
-        f"link set {port} master br0 up",
-    ]
-
-
-def _configure(ns: str, addresses: list[str]) -> None:
-    batch = ["link set lo up", "link set lan0 up"]
-    batch += [f"addr add {a}/24 dev lan0" for a in addresses]
-    batch.append(f"route add default via {GATEWAY} dev lan0")
-    sh("ip", "-n", ns, "-batch", "-", stdin="\n".join(batch) + "\n")
-
-
 def build(multicast: list[str], unicast: list[str]) -> Lan:
     """Namespaces, bridge, veths and addresses; the caller's namespace becomes the scanner."""
-    if not only_loopback():
-        raise RuntimeError("refusing to build the LAN: this namespace has real interfaces")
     lan = Lan()
     placements: dict[str, list[str]] = {}
     for n, name in enumerate(multicast, start=1):
@@ -107,34 +75,25 @@ def build(multicast: list[str], unicast: list[str]) -> Lan:
     for ns, address, _ in DAEMONS.values():
         placements[ns] = [address]
     lan.namespaces = ["cl-lan", *placements]
-    sh("ip", "-batch", "-", stdin="".join(f"netns add {ns}\n" for ns in lan.namespaces))
-    lan_batch = [
-        "link set lo up",
-        "link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0",
-        "link set br0 up",
-        f"link add v0 type veth peer name lan0 netns {os.getpid()}",
-    ]
-    for index, ns in enumerate(placements, start=1):
-        _plug(lan_batch, ns, index)
-    lan_batch.append("link set v0 master br0 up")
-    sh("ip", "-n", "cl-lan", "-batch", "-", stdin="\n".join(lan_batch) + "\n")
-    for ns, addresses in placements.items():
-        _configure(ns, addresses)
-    sh("ip", "addr", "add", f"{SCANNER_IP}/24", "dev", "lan0")
-    sh("ip", "link", "set", "lan0", "up")
-    sh("ip", "route", "add", "default", "via", GATEWAY, "dev", "lan0")
+    wire_lan("cl-lan", placements)
     return lan
 
 
-def _start_lab(lan: Lan) -> None:
-    plan = {
+def lab_plan(prefix: str, multicast: dict[str, str], unicast: dict[str, str]) -> dict[str, object]:
+    """What tools/lan_lab.py serves (TTL 1): each multicast persona (name -> address) in its
+    namespace <prefix>-m<N>, every unicast persona in <prefix>-u, as the builders placed them."""
+    return {
         "ttl": 1,
         "multicast": [
-            {"netns": f"cl-m{n}", "persona": name, "address": address}
-            for n, (name, address) in enumerate(lan.multicast.items(), start=1)
+            {"netns": f"{prefix}-m{n}", "persona": name, "address": address}
+            for n, (name, address) in enumerate(multicast.items(), start=1)
         ],
-        "unicast": {"netns": "cl-u", "personas": [list(i) for i in lan.unicast.items()]},
+        "unicast": {"netns": f"{prefix}-u", "personas": [list(i) for i in unicast.items()]},
     }
+
+
+def _start_lab(lan: Lan) -> None:
+    plan = lab_plan("cl", lan.multicast, lan.unicast)
     path = lan.workdir / "plan.json"
     path.write_text(json.dumps(plan))
     process = subprocess.Popen(
@@ -285,14 +244,7 @@ def running_lan(multicast: list[str], unicast: list[str]) -> Iterator[Lan]:
         lan.setup_seconds = time.monotonic() - started
         yield lan
     finally:
-        for process in lan.processes:
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGTERM)
-        for process in lan.processes:
-            try:
-                process.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(lan.processes)
         for ns in lan.namespaces:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         shutil.rmtree(lan.workdir, ignore_errors=True)

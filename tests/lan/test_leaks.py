@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import only_loopback, sh
+from tests.sandbox import only_loopback, sh
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("CAMSCAN_LEAKS") != "inside", reason="runs inside the sandbox (test_sandbox.py)"

@@ -7,69 +7,12 @@ and pid namespaces; otherwise a user namespace is added (avahi-daemon is then sk
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-import pytest
+from tests.sandbox import run_inside
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _unshare_prefix() -> list[str]:
-    prefix = ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
-    return prefix if os.geteuid() == 0 else [prefix[0], "--user", "--map-root-user", *prefix[1:]]
-
-
-def _sandbox_works() -> str:
-    """'' if a sandbox can be made here, else why not."""
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return "unshare or ip (util-linux, iproute2) missing"
-    probe = subprocess.run([*_unshare_prefix(), "true"], capture_output=True, text=True)
-    return "" if probe.returncode == 0 else f"cannot make namespaces: {probe.stderr.strip()[:120]}"
-
-
-def run_inside(suite: Path, env: dict[str, str], report: Path | None = None) -> None:
-    """Run the pytest file `suite` inside a fresh sandbox; every test in it must pass there.
-
-    Skips when no sandbox can be made here. `env` is added to this process's environment.
-    """
-    why = _sandbox_works()
-    if why:
-        pytest.skip(why)
-    command = [
-        *_unshare_prefix(),
-        "sh",
-        "-c",
-        'mount -t tmpfs tmpfs /run && ip link set lo up && exec "$@"',
-        "sh",
-        sys.executable,
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-rs",
-        str(suite),
-    ]
-    full_env = dict(
-        os.environ,
-        CAMSCAN_LAN_USERNS="0" if os.geteuid() == 0 else "1",
-        PYTHONPATH=str(ROOT),
-        **env,
-    )
-    done = subprocess.run(
-        command, capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=300
-    )
-    if report is not None and report.exists():
-        print(json.dumps(json.loads(report.read_text()), indent=1))
-    print(done.stdout[-6000:], done.stderr[-3000:])
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-3000:]
-    summary = done.stdout.strip().splitlines()[-1]
-    assert " passed" in summary and "skipped" not in summary and "failed" not in summary
 
 
 def test_lan_inside_a_network_sandbox() -> None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from scanner.errors import DecodeError
 from scanner.parse.upnp import parse_upnp_description
 
-from .structured_captures import HOSTILE_XML, capture, mutations, oversized, total, truncated
+from .structured_captures import capture, truncated
 
 M1014 = capture("axis-m1014-unknown.upnp.xml")
 P3301 = capture("axis-p3301-unknown.upnp.xml")
@@ -64,12 +62,6 @@ def test_truncated_description_gives_partial_data() -> None:
     assert "presentationURL" not in description.table()
 
 
-def test_oversized_description_is_refused() -> None:
-    """More than 64 KiB is refused."""
-    with pytest.raises(DecodeError, match="64 KiB"):
-        parse_upnp_description(oversized(M1014))
-
-
 def test_other_xml_is_not_a_description() -> None:
     """An XML answer that is not <root><device> is a DecodeError."""
     with pytest.raises(DecodeError, match="not a UPnP description"):
@@ -78,17 +70,3 @@ def test_other_xml_is_not_a_description() -> None:
         parse_upnp_description(
             b'<root xmlns="urn:schemas-upnp-org:device-1-0"><specVersion/></root>'
         )
-
-
-@pytest.mark.parametrize("document", HOSTILE_XML, ids=["billion-laughs", "xxe", "external-dtd"])
-def test_hostile_documents_are_refused(document: bytes) -> None:
-    """Entity and DTD tricks raise DecodeError."""
-    with pytest.raises(DecodeError, match="XML entity refused"):
-        parse_upnp_description(document)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.one_of(st.binary(max_size=2048), mutations(M1014, P3301)))
-def test_any_bytes_give_a_description_or_decode_error(data: bytes) -> None:
-    """Arbitrary and damaged descriptions: UpnpDescription or DecodeError only."""
-    total(parse_upnp_description, data)

@@ -6,7 +6,7 @@ Not a test: run it (as root) when the lab's personas change, then commit both fi
 
 Inside a fresh sandbox it builds the lab of tests/lan/harness.py (every discovery and
 unicast persona, and avahi/wsdd/minidlna when installed), plugs in the announcer personas
-(scanner/sim/announcers.py: NOTIFY, Hello, mDNS, DHCP, ARP, SADP answers to a SADP tool),
+(tests/passive/announcers.py: NOTIFY, Hello, mDNS, DHCP, ARP, SADP answers to a SADP tool),
 starts an AF_PACKET capture on the scanner's interface, and runs one scan (discovery and
 the unicast probes) of the personas' addresses. It writes the capture, and beside it
 ``lab-scan.expected.json``: each device the live scan judged, with the verdict, so the
@@ -40,9 +40,9 @@ def _record() -> None:
     from scanner.model import Device
     from scanner.recognize import Recognizer
     from scanner.scope import parse_targets
-    from scanner.sim.announcers import ANNOUNCERS, SADP_TOOL
     from scanner.sim.responders import load_discovery_personas
     from tests.lan.harness import running_lan
+    from tests.passive.announcers import ANNOUNCERS, SADP_TOOL
     from tests.passive.sandbox import Capture, plug_hosts, quiet_ipv6, start_announcers, stop
 
     quiet_ipv6()
@@ -87,7 +87,7 @@ def main() -> None:
     if os.environ.get("CAMSCAN_RECORDING") == "inside":
         _record()
         return
-    from tests.passive.sandbox import sandbox_command
+    from tests.sandbox import sandbox_command
 
     env = dict(os.environ, CAMSCAN_RECORDING="inside", PYTHONPATH=str(ROOT))
     command = sandbox_command(sys.executable, "-m", "tests.passive.record_pcap")

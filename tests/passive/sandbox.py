@@ -1,13 +1,10 @@
 """Pieces of the passive tests that run inside the network sandbox (``unshare --net``).
 
-- :func:`sandbox_command`: the command that runs something in a fresh sandbox (root: net,
-  mount and pid namespaces; otherwise a user namespace too), and :func:`sandbox_problem`,
-  why a sandbox cannot be made here.
 - :class:`Capture`: an AF_PACKET socket that records every frame of one interface, in any
   namespace of the lab (the socket is made there, then read from here), with each frame's
   direction, so what a host *sent* can be told from what it received.
 - :func:`plug_hosts` adds hosts to the lab's bridge; :func:`start_announcers` runs one
-  scanner.sim.announcers process in each.
+  tests.passive.announcers process in each.
 
 Only ever used where tests/lan/harness.py has built the lab: nothing here opens a socket on
 a real interface.
@@ -15,57 +12,18 @@ a real interface.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import os
-import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.sandbox import configure_host, in_netns, sh, stop_processes
+
 ROOT = Path(__file__).resolve().parents[2]
-CLONE_NEWNET = 0x40000000
 PACKET_OUTGOING = 4
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def sandbox_command(*command: str) -> list[str]:
-    prefix = ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
-    if os.geteuid() != 0:
-        prefix[1:1] = ["--user", "--map-root-user"]
-    inner = 'mount -t tmpfs tmpfs /run && ip link set lo up && exec "$@"'
-    return [*prefix, "sh", "-c", inner, "sh", *command]
-
-
-def sandbox_problem() -> str:
-    """'' if a network sandbox can be made here, else why not."""
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        return "unshare or ip (util-linux, iproute2) missing"
-    done = subprocess.run(sandbox_command("true"), capture_output=True, text=True)
-    return "" if done.returncode == 0 else f"cannot make namespaces: {done.stderr.strip()[:120]}"
-
-
-@contextlib.contextmanager
-def in_netns(name: str | None) -> Iterator[None]:
-    """This thread in /run/netns/NAME for the block (None: stay where it is)."""
-    if name is None:
-        yield
-        return
-    back = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    there = os.open(f"/run/netns/{name}", os.O_RDONLY)
-    try:
-        if _libc.setns(there, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), f"setns {name}")
-        yield
-    finally:
-        _libc.setns(back, CLONE_NEWNET)
-        os.close(back)
-        os.close(there)
 
 
 @dataclass
@@ -110,8 +68,6 @@ class Capture:
 
 def plug_hosts(names: list[str], first: int) -> dict[str, tuple[str, str]]:
     """One more lab host per name (namespace cl-a<N>, 198.18.0.<first+N-1>) on br0."""
-    from tests.lan.harness import _configure, sh
-
     placed: dict[str, tuple[str, str]] = {}
     for n, name in enumerate(names, start=1):
         namespace, address = f"cl-a{n}", f"198.18.0.{first + n - 1}"
@@ -119,7 +75,7 @@ def plug_hosts(names: list[str], first: int) -> dict[str, tuple[str, str]]:
         batch = [f"link add va{n} type veth peer name lan0 netns {namespace}",
                  f"link set va{n} master br0 up"]
         sh("ip", "-n", "cl-lan", "-batch", "-", stdin="\n".join(batch) + "\n")
-        _configure(namespace, [address])
+        configure_host(namespace, [address])
         placed[name] = (namespace, address)
     return placed
 
@@ -127,11 +83,11 @@ def plug_hosts(names: list[str], first: int) -> dict[str, tuple[str, str]]:
 def start_announcers(
     placed: dict[str, tuple[str, str]], interval: float
 ) -> list[subprocess.Popen[str]]:
-    """One scanner.sim.announcers process per persona, in its namespace."""
+    """One tests.passive.announcers process per persona, in its namespace."""
     processes: list[subprocess.Popen[str]] = []
     for name, (namespace, address) in placed.items():
         command = ["ip", "netns", "exec", namespace, sys.executable, "-m",
-                   "scanner.sim.announcers", name, address, "--interval", str(interval)]
+                   "tests.passive.announcers", name, address, "--interval", str(interval)]
         processes.append(subprocess.Popen(command, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, text=True, cwd=ROOT))
     for process in processes:
@@ -144,14 +100,7 @@ def start_announcers(
 
 
 def stop(processes: list[subprocess.Popen[str]]) -> None:
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            process.terminate()
-    for process in processes:
-        try:
-            process.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    stop_processes(processes)
 
 
 def quiet_ipv6(*interfaces: str) -> None:

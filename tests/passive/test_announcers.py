@@ -6,8 +6,8 @@ import pytest
 
 from scanner.parse.ssdp import parse_ssdp
 from scanner.parse.wsd import parse_probematch
-from scanner.sim.announcers import ANNOUNCERS, check_address
 from scanner.sim.responders import fill, load_discovery_personas
+from tests.passive.announcers import ANNOUNCERS, check_address
 
 
 def test_every_persona_is_sourced_and_says_something() -> None:

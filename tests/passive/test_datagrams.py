@@ -10,8 +10,8 @@ from scanner.parse.sadp import parse_sadp
 from scanner.passive.datagrams import DatagramReader, protocol_of
 from scanner.passive.heard import Heard
 from scanner.protocols import dhip, tdp
-from scanner.sim.announcers import ASUS_NOTIFY, DAHUA_HELLO
 from scanner.sim.responders import fill
+from tests.passive.announcers import ASUS_NOTIFY, DAHUA_HELLO
 
 from .wire import answer, capture, mdns_announcement
 

@@ -11,7 +11,7 @@ from scapy.layers.l2 import ARP, Dot1Q, Ether
 
 from scanner.passive.frames import FRAGMENTED_MAX, FrameReader, wanted
 from scanner.passive.heard import Heard
-from scanner.sim.announcers import arp_announcement, dhcp_request
+from tests.passive.announcers import arp_announcement, dhcp_request
 
 from .wire import answer, ether, udp
 

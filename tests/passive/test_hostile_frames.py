@@ -24,7 +24,7 @@ from scanner.passive.frames import FRAGMENT_BYTES_MAX, FRAGMENTED_MAX, FrameRead
 from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams
 from scanner.protocols.registry import DEFAULT_PORTS
-from scanner.sim.announcers import arp_announcement
+from tests.passive.announcers import arp_announcement
 
 from .wire import answer, capture, ether, tcp_stream, udp, write_pcap
 

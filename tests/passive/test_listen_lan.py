@@ -2,7 +2,7 @@
 
 Runs only inside the sandbox made by test_listen_sandbox.py (CAMSCAN_PASSIVE_LAN=inside):
 this pytest process is the scanner 198.18.0.2 on lan0; the announcer personas
-(scanner/sim/announcers.py) each have a namespace on the lab's bridge and speak every half
+(tests/passive/announcers.py) each have a namespace on the lab's bridge and speak every half
 second. The capture runs on v0, the bridge's end of the scanner's cable, so every frame the
 scanner's host emits is seen there, whatever socket or layer it came from.
 """
@@ -25,7 +25,7 @@ from scanner.model import Device
 from scanner.passive.listen import ListenPlan
 from scanner.passive.session import run_listen
 from scanner.recognize import Recognizer
-from scanner.sim.announcers import ANNOUNCERS, BY_NAME, SADP_TOOL
+from tests.passive.announcers import ANNOUNCERS, BY_NAME, SADP_TOOL
 
 from .sandbox import ROOT, Capture, plug_hosts, quiet_ipv6, start_announcers, stop
 

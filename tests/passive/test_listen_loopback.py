@@ -7,10 +7,7 @@ skipped otherwise, since the sandbox test covers the same on the namespace LAN.
 
 from __future__ import annotations
 
-import ctypes
-import os
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -19,26 +16,20 @@ import pytest
 
 from scanner.passive.heard import Heard
 from scanner.passive.listen import ListenPlan, ListenResult, listen
-from scanner.sim.announcers import ASUS_NOTIFY, dhcp_request
 from scanner.sim.responders import fill
+from tests.passive.announcers import ASUS_NOTIFY, dhcp_request
+from tests.sandbox import private_namespace
 
-CLONE_NEWNET = 0x40000000
-_libc = ctypes.CDLL(None, use_errno=True)
 DEVICE = "127.0.1.5"
 
 
 @pytest.fixture(scope="module", autouse=True)
 def private_lo() -> Iterator[None]:
     """This thread in a new network namespace with only lo, for the module."""
-    back = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    try:
-        if _libc.unshare(CLONE_NEWNET) != 0:
+    with private_namespace() as moved:
+        if not moved:
             pytest.skip("cannot make a network namespace here (needs root)")
-        subprocess.run(["ip", "link", "set", "lo", "up"], check=True, capture_output=True)
         yield
-    finally:
-        _libc.setns(back, CLONE_NEWNET)
-        os.close(back)
 
 
 def _notify(source: str) -> None:
@@ -88,7 +79,7 @@ def test_sniffing_hears_dhcp_and_arp() -> None:
     """Sniff mode: a DHCP request and an ARP announcement on lo are read."""
     from scapy.sendrecv import sendp
 
-    from scanner.sim.announcers import arp_announcement
+    from tests.passive.announcers import arp_announcement
 
     mac = "ac:cc:8e:27:0a:d8"
     frames = [dhcp_request(mac, DEVICE, (("vendor_class_id", "AXIS,Network Camera,P3343,"

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from .sandbox import ROOT, sandbox_command, sandbox_problem
+from tests.sandbox import ROOT, sandbox_command, sandbox_problem
 
 
 def test_listen_lan_inside_a_network_sandbox() -> None:

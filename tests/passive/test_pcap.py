@@ -22,7 +22,7 @@ from scanner.output import load_schema
 from scanner.passive.pcap import CaptureBounds
 from scanner.passive.session import run_capture
 from scanner.recognize import Recognizer
-from scanner.sim.announcers import BY_NAME
+from tests.passive.announcers import BY_NAME
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "pcap"
 PCAP = FIXTURE / "lab-scan.pcap"

@@ -3,7 +3,7 @@
 Every payload is a real capture: the files of tests/fixtures/captures, the discovery
 personas of scanner/sim/data/discovery (built by the responders' own answer builders), the
 unicast personas of scanner/sim/data/personas.toml, and the announcers of
-scanner/sim/announcers. Only the Ethernet/IP/UDP/TCP framing around them is made here, with
+tests/passive/announcers. Only the Ethernet/IP/UDP/TCP framing around them is made here, with
 scapy, the way a host's stack would frame them.
 """
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from scanner.net.tcp import Net
-from scanner.protocols.host import ProbeContext
+from scanner.protocols.host import ProbeContext, ProbeResult, ServiceProbe
 from scanner.scope import parse_targets
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -52,3 +52,14 @@ async def read_head(reader: asyncio.StreamReader) -> bytes:
 def context(*targets: str, timeout: float = 0.5, **kwargs: float) -> ProbeContext:
     """A probe context with short test timeouts over the given targets."""
     return ProbeContext(Net(parse_targets(list(targets))), timeout=timeout, **kwargs)
+
+
+async def probe_once(
+    probe: ServiceProbe, host: str, handler: Handler, timeout: float = 0.5
+) -> ProbeResult:
+    """Serve `handler` on host:ephemeral, run `probe` against it once, stop the server."""
+    served = await serve(host, handler)
+    try:
+        return await probe.run(context(host, timeout=timeout), served.host, served.port)
+    finally:
+        served.close()

@@ -1,7 +1,7 @@
 """HTTP probe and scanner.parse.http / parse.html against loopback servers and hostile input.
 
-Header values, titles and bodies served here are real device answers from the shared corpus
-(/work/shared/corpus/samples.jsonl, ids cited next to each).
+Header values, titles and bodies served here are real device answers, each with its public
+source next to it.
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ from scanner.parse.text import TRUNCATED_MARK
 from scanner.protocols.host import ProbeResult
 from scanner.protocols.http import HttpProbe
 
-from .loopback import Handler, context, read_head, serve
+from .loopback import Handler, context, probe_once, read_head, serve
 
-# s0060 (recog http_servers: Hikvision DVR), s0073 (recog http_wwwauth: realm "hikvision"),
-# s0255 (evercam/evercam-server#10: the 401 page a Hikvision DS-2DF7286-A sent).
+# rapid7/recog xml/http_servers.xml @ 14fa1a7211 (Hikvision DVR), rapid7/recog
+# xml/http_wwwauth.xml @ 14fa1a7211 (realm "hikvision"), and the 401 page a Hikvision
+# DS-2DF7286-A sent (https://github.com/evercam/evercam-server/issues/10).
 HIK_SERVER = "DVRDVS-Webs"
 HIK_REALM = 'Basic realm="hikvision"'
 HIK_401_BODY = (
@@ -132,18 +133,25 @@ def test_redirect_off_scope_recorded_never_followed() -> None:
     assert peers == []
 
 
+def _trickle(head: str, byte: bytes) -> Handler:
+    """A server that answers `head`, then one `byte` every 50 ms for ever."""
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_head(reader)
+        writer.write(head.encode())
+        while True:
+            writer.write(byte)
+            await writer.drain()
+            await asyncio.sleep(0.05)
+
+    return slow
+
+
 def test_slowloris_body_cut_at_deadline() -> None:
     """A server trickling its body a byte at a time is cut at the 0.4 s exchange deadline."""
+    slow = _trickle(f"HTTP/1.1 200 OK\r\nServer: {HIK_SERVER}\r\n\r\n", b"<")
 
     async def main() -> tuple[ProbeResult, float, int]:
-        async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await read_head(reader)
-            writer.write(f"HTTP/1.1 200 OK\r\nServer: {HIK_SERVER}\r\n\r\n".encode())
-            while True:
-                writer.write(b"<")
-                await writer.drain()
-                await asyncio.sleep(0.05)
-
         served = await serve("127.77.1.4", slow)
         started = time.monotonic()
         result = await HttpProbe().run(context("127.77.1.4", timeout=0.4), served.host, served.port)
@@ -161,22 +169,8 @@ def test_slowloris_body_cut_at_deadline() -> None:
 
 def test_slowloris_head_keeps_complete_lines() -> None:
     """A head that never ends times out, but the header lines already sent are recorded."""
-
-    async def main() -> ProbeResult:
-        async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            await read_head(reader)
-            writer.write(f"HTTP/1.0 200 OK\r\nServer: {HIK_SERVER}\r\n".encode())
-            while True:
-                writer.write(b"X")
-                await writer.drain()
-                await asyncio.sleep(0.05)
-
-        served = await serve("127.77.1.5", slow)
-        result = await HttpProbe().run(context("127.77.1.5", timeout=0.3), served.host, served.port)
-        served.close()
-        return result
-
-    result = asyncio.run(main())
+    slow = _trickle(f"HTTP/1.0 200 OK\r\nServer: {HIK_SERVER}\r\n", b"X")
+    result = asyncio.run(probe_once(HttpProbe(), "127.77.1.5", slow, timeout=0.3))
     assert result.status.outcome is Outcome.TIMEOUT
     assert _fields(result)["http.server"] == [HIK_SERVER]
 
@@ -222,10 +216,7 @@ def test_gzip_bomb_capped() -> None:
             )
             await writer.drain()
 
-        served = await serve("127.77.1.7", handler)
-        result = await HttpProbe().run(context("127.77.1.7"), served.host, served.port)
-        served.close()
-        return result
+        return await probe_once(HttpProbe(), "127.77.1.7", handler)
 
     result = asyncio.run(main())
     assert result.status.detail == "inflated body truncated at 256 KiB"
@@ -249,14 +240,12 @@ def test_chunked_answer_decoded() -> None:
             await writer.drain()
             await reader.read()  # keep the connection open: the terminator must end the read
 
-        served = await serve("127.77.1.8", handler)
-        result = await HttpProbe().run(context("127.77.1.8", timeout=20), served.host, served.port)
-        served.close()
-        return result
+        return await probe_once(HttpProbe(), "127.77.1.8", handler, timeout=20)
 
     started = time.monotonic()
     result = asyncio.run(main())
-    assert _fields(result)["http.title"] == ["NETSurveillance WEB"]  # s0028 (recog html_title)
+    # the title as rapid7/recog xml/html_title.xml @ 14fa1a7211 records it
+    assert _fields(result)["http.title"] == ["NETSurveillance WEB"]
     assert result.status.outcome is Outcome.OK
     assert time.monotonic() - started < 10  # the terminator ended it, not the 20 s deadline
 
@@ -302,10 +291,7 @@ def test_accept_then_hang_up() -> None:
         async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             return  # the helper closes the socket
 
-        served = await serve("127.77.1.12", hang_up)
-        result = await HttpProbe().run(context("127.77.1.12"), served.host, served.port)
-        served.close()
-        return result
+        return await probe_once(HttpProbe(), "127.77.1.12", hang_up)
 
     result = asyncio.run(main())
     assert result.status.outcome is Outcome.ERROR
@@ -389,7 +375,8 @@ def test_decode_content_variants() -> None:
 
 def test_title_extraction() -> None:
     """Entities decoded, whitespace folded, unclosed titles ended, <titlebar> ignored, capped."""
-    # s0117 and s0120 (recog html_title) as the devices sent them, entities and all.
+    # rapid7/recog xml/html_title.xml @ 14fa1a7211 (Synology Router, HP LaserJet) as the devices
+    # sent them, entities and all.
     assert extract_title("<TITLE>Synology&nbsp;Router&nbsp;-&nbsp;synology</TITLE>") == (
         "Synology Router - synology"
     )

@@ -19,7 +19,7 @@ site address) and ``{message_id}`` (WS-Discovery: a fresh uuid per message).
   inquiry of scanner.protocols.sadp), so the devices' answers fill the group.
 
 Run one announcer per network namespace (``ip netns exec NS python -m
-scanner.sim.announcers NAME ADDRESS``); it prints ``ready`` and runs until SIGTERM. It only
+tests.passive.announcers NAME ADDRESS``); it prints ``ready`` and runs until SIGTERM. It only
 ever sends on the interface holding ADDRESS, which must lie in the lab's 198.18.0.0/15 or on
 loopback.
 """

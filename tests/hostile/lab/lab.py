@@ -3,7 +3,7 @@
     async with HostileLab(placements, outsider="127.77.1.250") as lab:
         ...  # scan; then lab.report() says what each persona saw and what reached the outsider
 
-    python -m scanner.sim.hostile_lab PLAN.json   # the sandbox's persona process
+    python -m tests.hostile.lab.lab PLAN.json   # the sandbox's persona process
 
 PLAN.json::
 
@@ -25,24 +25,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import ipaddress
 import json
-import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from types import TracebackType
 
-from scanner.sim.hostile import HostilePersona, HttpEnv, load_hostile_personas, tcp_services
-from scanner.sim.hostile_udp import PIVOT_PORTS, Outsider, serve_udp, udp_services
 from scanner.sim.lab import PORT_OFFSET, can_bind_low_ports
 from scanner.sim.servers import Connections
+from tests.hostile.lab.personas import HostilePersona, HttpEnv, load_hostile_personas, tcp_services
+from tests.hostile.lab.udp import PIVOT_PORTS, Outsider, serve_udp, udp_services
+from tests.sandbox import in_netns as netns
 
 ALLOWED = (ipaddress.IPv4Network("127.0.0.0/8"), ipaddress.IPv4Network("198.18.0.0/15"))
-CLONE_NEWNET = 0x40000000
 HTTP_PORT = 80
 
 
@@ -59,25 +56,6 @@ def checked(address: str) -> str:
     if not any(ipaddress.IPv4Address(address) in network for network in ALLOWED):
         raise ValueError(f"hostile lab: refusing {address}: not loopback or 198.18.0.0/15")
     return address
-
-
-@contextlib.contextmanager
-def netns(name: str | None) -> Iterator[None]:
-    """Run the block with this thread in /run/netns/NAME (or where it is, for None)."""
-    if name is None:
-        yield
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    back = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
-    there = os.open(f"/run/netns/{name}", os.O_RDONLY)
-    try:
-        if libc.setns(there, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), f"setns {name}")
-        yield
-    finally:
-        libc.setns(back, CLONE_NEWNET)
-        os.close(back)
-        os.close(there)
 
 
 class HostileLab:

@@ -26,9 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
-from scanner.sim import hostile
-from scanner.sim.hostile import HostilePersona
 from scanner.sim.responders import BUILDERS, GROUP, GROUP_DAHUA, GROUP_UBNT
+from tests.hostile.lab import personas as hostile
+from tests.hostile.lab.personas import HostilePersona
 
 MDNS_GROUP, MDNS_PORT = "224.0.0.251", 5353
 JUNK_PORTS: dict[int, tuple[str, ...]] = {

@@ -1,13 +1,13 @@
 """Hostile personas: devices that try to crash, stall, exhaust or redirect camscan.
 
-Each persona (scanner/sim/data/hostile/hostile.toml) is one attack: an XML entity bomb or an
+Each persona (tests/hostile/lab/data/hostile.toml) is one attack: an XML entity bomb or an
 external entity, a gzip bomb, an endless or one-byte-a-second body, escape sequences in what
 a person reads, URLs and redirects that point outside the scan scope, a reset mid-answer,
 junk datagrams and an mDNS flood. Where an attack rides on a real answer, the answer is a
 real capture (cited in the data file) and the attack is the only change.
 
-This module holds the personas and the TCP (HTTP) side; scanner.sim.hostile_udp answers
-discovery; scanner.sim.hostile_lab serves them, on loopback or inside the namespaces of a
+This module holds the personas and the TCP (HTTP) side; tests.hostile.lab.udp answers
+discovery; tests.hostile.lab.lab serves them, on loopback or inside the namespaces of a
 network sandbox (tests/hostile), never anywhere else.
 """
 
@@ -26,11 +26,14 @@ import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from importlib import resources
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from scanner.sim.responders import load_discovery_personas
+
+DATA = Path(__file__).parent / "data"
+"""The hostile personas' data files (next to this module, not in the wheel)."""
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
@@ -75,7 +78,7 @@ class Attacks:
 
 def _data(name: str) -> str:
     """A data file as stored (bytes decoded as they are: its CRLFs are part of the capture)."""
-    path = resources.files("scanner.sim").joinpath(f"data/hostile/{name}")
+    path = DATA / name
     return path.read_bytes().decode("utf-8")
 
 
