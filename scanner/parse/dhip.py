@@ -1,6 +1,6 @@
 """Dahua DHIP discovery answers (``client.notifyDevInfo``) from UDP 37810.
 
-Wire format (shared/protocols.md §2.1; mcw0/DahuaConsole net.py, rroller/dahua discovery.py,
+Wire format (docs/protocols.md §DHIP; mcw0/DahuaConsole net.py, rroller/dahua discovery.py,
 Haicam/Haicam golang/discovery.go): a 32-byte little-endian header
 ``20 00 00 00 'DHIP' <8 zero bytes> <u32 len> <4 zero bytes> <u32 len> <4 zero bytes>`` then a
 UTF-8 JSON object, often followed by ``0a 00``. rroller notes the header length "has varied

@@ -1,6 +1,6 @@
 """ONVIF scope lists and GetDeviceInformation answers.
 
-Scopes (ONVIF Core spec §7.3.2.2; captures in shared/protocols.md §4 and corpus s0195-s0206):
+Scopes (ONVIF Core spec §7.3.2.2; captures in tests/fixtures/captures/*.scopes.txt, SOURCES.md):
 space-separated URIs, percent-encoded, mostly ``onvif://www.onvif.org/<category>/<value>``.
 The standard categories become keys (name, hardware, location, MAC, type, Profile); every
 other scope (vendor trees such as ``onvif://www.onvif.org/avigilon/...``, ``dvtel://...``)

@@ -1,6 +1,6 @@
 """Hikvision SADP replies: the ``<ProbeMatch>`` XML datagram answered on UDP 37020.
 
-Wire format (shared/protocols.md §1.1, capture of a DS-2CD2385G1-I from Haicam/Haicam
+Wire format (docs/protocols.md §SADP, capture of a DS-2CD2385G1-I from Haicam/Haicam
 golang/discovery.go): one UTF-8 XML document per datagram, no framing; the root is
 ``<ProbeMatch>`` and every fact is a flat child element. ``DeviceType`` is a numeric type code
 (141945) and ``DeviceDescription`` carries the model; booleans are not clean (``flase``).

@@ -1,7 +1,7 @@
 """Xiongmai (XMEye / "Sofia") UDP 34569 search answer: the JSON body -> a flat key table.
 
 The answer's JSON holds one object, ``NetWork.NetCommon`` (HostName, HostIP as little-endian
-hex, MAC, SN, TCPPort 34567, HttpPort, Version, BuildDate, DeviceType ...); protocols.md §3.
+hex, MAC, SN, TCPPort 34567, HttpPort, Version, BuildDate, DeviceType ...); docs/protocols.md §XM.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Dahua DHIP discovery over UDP 37810: ``DHDiscover.search`` in a 32-byte DHIP header.
 
-Wire format: shared/protocols.md §2.1 (mcw0/DahuaConsole net.py, rroller/dahua
+Wire format: docs/protocols.md §DHIP (mcw0/DahuaConsole net.py, rroller/dahua
 discovery.py, UniversalScanner Dahua2.cs). The request goes to 239.255.255.251:37810, to the
 interface's broadcast address and to each directed target (rroller: some units answer only
 unicast); answers come back to the sender's port as ``client.notifyDevInfo``. Bare JSON gets

@@ -2,7 +2,7 @@
 
 Browsed: the service-type enumeration (``_services._dns-sd._udp.local.``, RFC 6763 §9) plus
 the types cameras and NVRs are known to publish (``_CGI._tcp`` Hikvision, ``_axis-video._tcp``
-Axis, ``_psia._tcp``, ``_onvif._tcp``, ``_rtsp._tcp``, ``_http._tcp``; protocols.md §1.3, §3).
+Axis, ``_psia._tcp``, ``_onvif._tcp``, ``_rtsp._tcp``, ``_http._tcp``; docs/protocols.md §mDNS).
 Types learned from the enumeration are browsed too (at most ``EXTRA_TYPES_MAX``). Each
 instance is resolved (SRV, TXT, A) and reported for each of its IPv4 addresses inside the
 scope: ``mdns.instance`` (the full instance name, service type included) and ``mdns.txt``

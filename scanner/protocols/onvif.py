@@ -1,7 +1,7 @@
 """ONVIF follow-up calls to the XAddrs a WS-Discovery answer named, without credentials.
 
 Only calls the ONVIF Core specification marks PRE_AUTH are expected to answer
-(GetSystemDateAndTime, GetCapabilities, GetServices; protocols.md §4.1), plus one
+(GetSystemDateAndTime, GetCapabilities, GetServices; docs/protocols.md §ONVIF-PRE_AUTH), plus one
 GetDeviceInformation, which most devices refuse without a login: the refusal is recorded
 (``refused: needs login``, and the Fault itself as ``onvif.device_information``), never
 retried and never answered with a password (failed logins count toward lockouts).
@@ -9,7 +9,7 @@ retried and never answered with a password (failed logins count toward lockouts)
 Every connection goes through ``scanner.net`` (scope-checked, bounded); only an XAddr on the
 host that sent it is called: one naming any other host, in the scope or not, is never
 contacted (``URL host X is not the sender``; issue 12). The SOAP body carries the xsi/xsd
-declarations some ONVIF stacks insist on (shared/testlan/README.md, npm onvif mock).
+declarations some ONVIF stacks insist on (tests/lan/README.md, npm onvif mock).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Hikvision SADP over UDP 37020: an XML ``<Probe>`` inquiry, ``<ProbeMatch>`` answers.
 
-Wire format: shared/protocols.md §1.1 (UniversalScanner Hikvision.cs, hikvision-tooling
+Wire format: docs/protocols.md §SADP (UniversalScanner Hikvision.cs, hikvision-tooling
 scanner.go, hiktools). The inquiry goes to 239.255.255.250:37020 (and broadcast, and each
 directed target), once as ``inquiry`` and once as ``inquiry_v32`` with the same Uuid.
 Devices answer *to the group* on port 37020, so the socket binds 37020 and joins the group
@@ -8,7 +8,7 @@ on the chosen interface; without multicast (--no-multicast) it joins nothing, si
 is an IGMP report (issue 12), and hears only devices that answer the sender: the status
 says so.
 An answer counts only if it echoes our Uuid: another prober's answers on the group are not
-ours. An answer means Hikvision-made firmware, whatever the label (protocols.md §1.1).
+ours. An answer means Hikvision-made firmware, whatever the label (docs/protocols.md §SADP).
 """
 
 from __future__ import annotations

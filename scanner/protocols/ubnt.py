@@ -6,7 +6,7 @@ to 233.89.188.1 and broadcast on port 10001. The answer is ``version(1) command(
 length(u16 BE)`` then TLVs ``type(1) length(u16 BE) value``: real answers of a UVC G4 Pro
 camera and a UFP-UAP-B bridge are in uilibs/unifi-discovery tests/test_init.py. TLV names
 follow those two sources. Ubiquiti's OUIs are shared with its routers, so only this answer's
-``platform`` tells a camera (UVC ...) from anything else (protocols.md §3).
+``platform`` tells a camera (UVC ...) from anything else (docs/protocols.md §UBNT).
 
 The ``ubnt.reply`` observation is the answer rendered as ``key=value`` lines, since the wire
 form is binary; unknown TLV types keep their bytes as ``tlv_0xNN=<hex>``.

@@ -2,7 +2,7 @@
 
 Wire format: a 20-byte little-endian header ``ff 00 00 00 | session u32 | sequence u32 |
 00 00 | message id u16 | length u32`` then JSON (OpenIPC/python-dvr DeviceManager.py
-``SearchXM``; protocols.md §3). The search is message 1530 (0x05fa) with no body, sent to
+``SearchXM``; docs/protocols.md §XM). The search is message 1530 (0x05fa) with no body, sent to
 broadcast port 34569 from port 34569; the answer is message 1531 (0x05fb) whose JSON holds
 ``NetWork.NetCommon`` (HostIP as little-endian hex, MAC, SN, Version, BuildDate, TCPPort
 34567 ...; real answers in a Go ``sofia`` package and sol-vin/xet comments). Devices may
