@@ -1,6 +1,7 @@
 """WS-Discovery ProbeMatch / Hello envelopes from UDP 3702 (ONVIF discovery).
 
-Wire format (WS-Discovery 2005/04 and OASIS 2009/01; captures in tests/fixtures/captures, SOURCES.md; docs/protocols.md §WS-Discovery):
+Wire format (WS-Discovery 2005/04 and OASIS 2009/01; docs/protocols.md §WS-Discovery; captures
+in tests/fixtures/captures, sources in its SOURCES.md):
 a SOAP envelope whose body holds ``ProbeMatches/ProbeMatch`` (answer to a Probe) or ``Hello``
 (announcement), each with ``EndpointReference/Address``, ``Types``, ``Scopes``, ``XAddrs``
 and ``MetadataVersion``. Prefixes vary (``d:``, ``wsdd:``, default namespace) and published

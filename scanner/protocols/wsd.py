@@ -2,10 +2,10 @@
 
 Three Probes are sent, each with its own MessageID, to 239.255.255.250:3702 and to each
 directed target: ``dn:NetworkVideoTransmitter`` and ``tds:Device`` (cameras answer one or the
-other, docs/protocols.md §WS-Discovery), and ``wsdp:Device``, the only Types a Windows-style responder such as
-wsdd answers (tests/lan/README.md). A device answers a Probe only if it has every type
-listed, so the types are never combined. An answer counts only if its RelatesTo names one of
-our MessageIDs (an answer without RelatesTo is accepted: some stacks leave it out).
+other, docs/protocols.md §WS-Discovery), and ``wsdp:Device``, the only Types a Windows-style
+responder such as wsdd answers (tests/lan/README.md). A device answers a Probe only if it has
+every type listed, so the types are never combined. An answer counts only if its RelatesTo
+names one of our MessageIDs (an answer without RelatesTo is accepted: some stacks leave it out).
 
 Each answer is kept whole as ``wsd.probematch``; then, for every answering host, its first
 XAddr on that host itself gets the ONVIF follow-up calls (scanner.protocols.onvif).
