@@ -46,30 +46,6 @@ _LEAD_WORDS = 3
 #: Weight factors for a vendor key's name known only to the IEEE registry, or to nobody.
 REGISTRY_FACTOR = 0.8
 UNKNOWN_FACTOR = 0.6
-#: Values that fill a vendor key but name nobody (placeholders of white-label firmware).
-_PLACEHOLDERS = frozenset(
-    {
-        "",
-        "ipc",
-        "ipcam",
-        "ipcamera",
-        "camera",
-        "nvr",
-        "dvr",
-        "onvif",
-        "manufacturer",
-        "unknown",
-        "none",
-        "null",
-        "na",
-        "default",
-        "generic",
-        "oem",
-        "vendor",
-        "general",
-        "private",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +57,23 @@ class Source:
     role: str
     read: str
     weight: float
+    placeholders: frozenset[str] = frozenset()
+    """Folded values that fill a vendor key but name nobody (declared.toml ``placeholders``)."""
 
 
 def load_sources(root: Path) -> tuple[Source, ...]:
     path = root / "declared.toml"
     if not path.exists():
         return ()
+    data = read_toml(path)
+    placeholders = data.get("placeholders", [])
+    if not isinstance(placeholders, list) or not all(isinstance(p, str) for p in placeholders):
+        raise UsageError(
+            f"camscan: {path}: placeholders must be a list of strings (see fingerprints/README.md)"
+        )
+    folded = frozenset(placeholders)
     sources = []
-    for row in read_toml(path).get("source", []):
+    for row in data.get("source", []):
         role, read = str(row.get("role", "")), str(row.get("read", "value"))
         weight = row.get("weight", 0.0)
         if role not in ROLES or read not in READS or not isinstance(weight, int | float):
@@ -98,7 +83,9 @@ def load_sources(root: Path) -> tuple[Source, ...]:
             )
         key = row.get("key")
         sources.append(
-            Source(str(row["field"]), str(key) if key else None, role, read, float(weight))
+            Source(
+                str(row["field"]), str(key) if key else None, role, read, float(weight), folded
+            )
         )
     return tuple(sources)
 
@@ -221,7 +208,7 @@ def _vendor(
     oui: OuiVendor,
 ) -> Evidence | None:
     key = orgs.core(text)
-    if key in _PLACEHOLDERS or len(key) < 2:
+    if key in source.placeholders or len(key) < 2:
         return None
     name = _known(source.read, text, vocabulary, oui)
     weight = source.weight
