@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import json
 import struct
+from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
 from scanner.parse.dhip import HEADER_LEN, MAGIC, parse_dhip
 from scanner.parse.kv import decode_text, normalize_mac
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
+from scanner.protocols.listening import Listening, Memory
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 
 PORT = 37810
 GROUP = "239.255.255.251"
@@ -72,3 +77,12 @@ FIELDS = (
         "dhip.reply", table=lambda value: parse_dhip(value).table(), firmware_keys=("Version",)
     ),
 )
+
+
+def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
+    if b'"DHDiscover.search"' in datagram.data[:512]:
+        return False  # someone's search (the DHIP probe's own is dropped as an echo)
+    return read_answer(datagram, heard.findings_for("dhip"))
+
+
+LISTENING = Listening("dhip", PORT, (GROUP,), hear)

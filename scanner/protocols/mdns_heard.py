@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 # zeroconf re-exports its DNS classes at the top level without listing them in __all__.
 from zeroconf import (  # type: ignore[attr-defined]
@@ -32,9 +33,12 @@ from zeroconf import (  # type: ignore[attr-defined]
 from scanner import limits
 from scanner.errors import DecodeError
 from scanner.parse.text import cap_text
-from scanner.passive.heard import Heard
+from scanner.protocols.listening import Listening, Memory
 from scanner.protocols.mdns import PORT, txt_text
 from scanner.protocols.udp import Datagram
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 
 RECORDS_MAX = 256
 """Records looked at in one message."""
@@ -112,4 +116,8 @@ def read_mdns(heard: Heard, datagram: Datagram) -> bool:
     return True
 
 
-__all__ = ["PORT", "read_mdns"]
+def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
+    return read_mdns(heard, datagram)
+
+
+LISTENING = Listening("mdns", PORT, ("224.0.0.251",), hear)

@@ -33,6 +33,7 @@ from scanner.protocols import (
     isapi,
     magicbox,
     mdns,
+    mdns_heard,
     onvif,
     rtsp,
     sadp,
@@ -51,6 +52,7 @@ from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import ServiceProbe
 from scanner.protocols.http import HttpProbe
 from scanner.protocols.lan import DiscoveryProbe
+from scanner.protocols.listening import Listening
 from scanner.protocols.mdns import MdnsProbe
 from scanner.protocols.rtsp import RtspProbe
 from scanner.protocols.sadp import SadpProbe
@@ -137,6 +139,11 @@ def probes_for(
         names = PORT_PROBES.get(port, ())
     return tuple(BY_NAME[name] for name in names if name != OPEN_ONLY)
 
+
+#: Every discovery protocol as passive listening hears it (port, groups, its read hook).
+LISTENING: tuple[Listening, ...] = tuple(
+    module.LISTENING for module in (ssdp, wsd, mdns_heard, sadp, dhip, ubnt, xm, tdp)
+)
 
 LISTENED = ("ssdp", "wsd", "mdns", "sadp", "dhip", "ubnt", "xm", "tdp", "arp", "dhcp")
 """Protocols `camscan listen` hears, in the order their statuses are shown."""

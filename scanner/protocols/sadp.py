@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
 from scanner.model import Outcome, ProbeStatus
@@ -22,7 +23,11 @@ from scanner.parse.kv import decode_text
 from scanner.parse.sadp import parse_sadp
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import GLOBAL, DiscoveryContext, DiscoveryResult, Findings
+from scanner.protocols.listening import Listening, Memory
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 
 PORT = 37020
 GROUP = "239.255.255.250"
@@ -83,3 +88,14 @@ FIELDS = (
         firmware_keys=("SoftwareVersion",),
     ),
 )
+
+
+def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
+    """ProbeMatch answers, which devices send *to the group*, whoever asked."""
+    if b"<ProbeMatch" not in datagram.data[:512]:
+        return False  # an inquiry
+    token = (parse_sadp(datagram.data).uuid or "").strip()
+    return read_answer(token, datagram, heard.findings_for("sadp"))
+
+
+LISTENING = Listening("sadp", PORT, (GROUP,), hear)

@@ -12,7 +12,7 @@ stays what it is, a header inside the observation, and is never contacted (the s
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner import limits
 from scanner.errors import DecodeError
@@ -32,7 +32,11 @@ from scanner.protocols.lan import (
     merge,
     own_targets,
 )
+from scanner.protocols.listening import NOTIFY_PER_HOST, Listening, Memory, remember
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 from scanner.protocols.web import build_request, read_response
 
 PORT = 1900
@@ -158,3 +162,27 @@ FIELDS = (
     FieldSpec("ssdp.server"),
     FieldSpec("upnp.description", table=lambda value: parse_upnp_description(value).table()),
 )
+
+
+def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
+    """A datagram heard on the SSDP port: NOTIFY (alive, byebye, update) and M-SEARCH answers
+    -> ``ssdp.response``; M-SEARCH queries are someone else's, not a device's."""
+    message = parse_ssdp(datagram.data)
+    if message.is_response:
+        return read_answer(memory.locations, memory.answers, datagram, heard.findings_for("ssdp"))
+    if not message.start_line.upper().startswith("NOTIFY"):
+        return False  # an M-SEARCH: someone looking, not a device
+    kept = memory.notifies.setdefault(datagram.source, set())
+    text = decode_text(datagram.data)
+    if hash(text) not in kept and len(kept) < NOTIFY_PER_HOST:
+        kept.add(hash(text))
+        heard.add("ssdp", datagram.source, PORT, "ssdp.response", text)
+        remember(memory.locations, datagram.source, [message.location or ""])
+    return True
+
+
+def announced(memory: Memory, host: str) -> list[tuple[str, int, str] | None]:
+    return [location_target(url) for url in memory.locations.get(host, [])]
+
+
+LISTENING = Listening("ssdp", PORT, (GROUP,), hear, announced)

@@ -18,13 +18,18 @@ import binascii
 import json
 import secrets
 import struct
+from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
 from scanner.parse.kv import decode_text
 from scanner.parse.tdp import parse_tdp_table
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
+from scanner.protocols.listening import Listening, Memory
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge, record_json
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 
 PORT = 20002
 HEADER = struct.Struct(">BBHHBBII")
@@ -84,3 +89,13 @@ class TdpProbe:
 
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).
 FIELDS = (FieldSpec("tdp.reply", table=parse_tdp_table),)
+
+
+def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
+    body = datagram.data[16:]
+    if b'"params"' in body[:256] and b'"result"' not in body:
+        return False  # someone's discovery request
+    return read_answer(datagram, heard.findings_for("tdp"))
+
+
+LISTENING = Listening("tdp", PORT, (), hear)

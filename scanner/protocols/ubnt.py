@@ -17,12 +17,17 @@ from __future__ import annotations
 import ipaddress
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
 from scanner.parse.kv import normalize_mac, parse_kv_lines
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
+from scanner.protocols.listening import Listening, Memory
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 
 PORT = 10001
 GROUP = "233.89.188.1"
@@ -125,3 +130,14 @@ class UbntProbe:
 
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).
 FIELDS = (FieldSpec("ubnt.reply", table=lambda value: parse_kv_lines(value).table()),)
+
+
+def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
+    """Answers to anyone's search (Ubiquiti devices answer by broadcast)."""
+    data = datagram.data
+    if len(data) >= 4 and data[2:4] == b"\x00\x00":
+        return False  # a request (01 00 00 00, 02 08 00 00): no TLVs
+    return read_answer(datagram, heard.findings_for("ubnt"))
+
+
+LISTENING = Listening("ubnt", PORT, (GROUP,), hear)

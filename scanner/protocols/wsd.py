@@ -14,6 +14,7 @@ XAddr on that host itself gets the ONVIF follow-up calls (scanner.protocols.onvi
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
 from scanner.parse.kv import decode_text
@@ -22,7 +23,11 @@ from scanner.parse.xmlsafe import parse_xml
 from scanner.protocols import onvif
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings, merge
+from scanner.protocols.listening import AnyMessage, Listening, Memory, remember
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 
 PORT = 3702
 GROUP = "239.255.255.250"
@@ -123,3 +128,27 @@ def _scopes_of(value: str) -> list[tuple[str, str]]:
 FIELDS = (
     FieldSpec("wsd.probematch", table=probematch_table, derive=_scopes_of),
 )
+
+
+def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
+    """A datagram heard on the WS-Discovery port: Hello and ProbeMatch -> ``wsd.probematch``;
+    Probe and Bye carry no identity."""
+    root = parse_xml(datagram.data).root
+    if root.find("ProbeMatch") is not None:
+        findings = heard.findings_for("wsd")
+        return read_answer(AnyMessage(), memory.xaddrs, memory.seen, datagram, findings)
+    if root.find("Hello") is None:
+        if root.find("Bye") is not None:
+            heard.tally("wsd").note("Bye")
+        return False  # a Probe, a Resolve or a Bye: no identity in it
+    hellos = parse_probematch(datagram.data)  # a Hello without its fields is unreadable
+    remember(memory.xaddrs, datagram.source, [x for h in hellos for x in h.xaddrs])
+    heard.add("wsd", datagram.source, PORT, "wsd.probematch", decode_text(datagram.data))
+    return True
+
+
+def announced(memory: Memory, host: str) -> list[tuple[str, int, str] | None]:
+    return [onvif.endpoint(url) for url in memory.xaddrs.get(host, [])]
+
+
+LISTENING = Listening("wsd", PORT, (GROUP,), hear, announced)

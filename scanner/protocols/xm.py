@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import json
 import struct
+from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
 from scanner.parse.kv import decode_text
 from scanner.parse.xm import parse_xm_table
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
+from scanner.protocols.listening import Listening, Memory
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge, record_json
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 
 PORT = 34569
 SEARCH, ANSWER = 1530, 1531
@@ -70,3 +75,11 @@ class XmProbe:
 
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).
 FIELDS = (FieldSpec("xm.reply", table=parse_xm_table),)
+
+
+def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
+    """Answers to anyone's search (Xiongmai devices answer by broadcast)."""
+    return read_answer(datagram, heard.findings_for("xm"))
+
+
+LISTENING = Listening("xm", PORT, (), hear)
