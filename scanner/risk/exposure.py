@@ -51,19 +51,29 @@ def _where(ports: Sequence[int]) -> str:
     return f" on port {', '.join(str(p) for p in ports)}" if ports else ""
 
 
+def _answered(
+    ident: str, severity: Severity, ours: bool, affected: str, possible: str
+) -> Risk:
+    """A request answered without credentials: ``affected`` when it was camscan's own (which
+    never carries a login), else only ``possible`` (someone's request may have had one)."""
+    if ours:
+        return Risk(ident, "exposure", "affected", severity, affected, README)
+    return Risk(ident, "exposure", "possible", severity, possible, README)
+
+
 def rtsp_open(seen: Seen) -> Risk | None:
     """An RTSP DESCRIBE answered with an SDP: the stream is described to anyone who asks."""
     sdp = [o for o in seen.observations if o.field == "rtsp.sdp"]
     if not sdp:
         return None
     ports = _ports(seen, "rtsp.sdp")
-    if seen.first_hand:
-        return Risk("rtsp-open", "exposure", "affected", "high",
-                    f"RTSP DESCRIBE without credentials{_where(ports)} was answered with the "
-                    "stream's SDP: the video is open to anyone on the network", README)
-    return Risk("rtsp-open", "exposure", "possible", "high",
-                f"an RTSP DESCRIBE{_where(ports)} was answered with an SDP; whether that request "
-                "carried a login is not in the capture's record", README)
+    return _answered(
+        "rtsp-open", "high", seen.first_hand,
+        f"RTSP DESCRIBE without credentials{_where(ports)} was answered with the "
+        "stream's SDP: the video is open to anyone on the network",
+        f"an RTSP DESCRIBE{_where(ports)} was answered with an SDP; whether that request "
+        "carried a login is not in the capture's record",
+    )
 
 
 def onvif_open(seen: Seen) -> Risk | None:
@@ -81,13 +91,13 @@ def onvif_open(seen: Seen) -> Risk | None:
     if not answered:
         return None
     ports = _ports(seen, "onvif.device_information")
-    if seen.first_hand and any(o.probe == "onvif" for o in answered):
-        return Risk("onvif-open", "exposure", "affected", "low",
-                    f"ONVIF GetDeviceInformation without credentials{_where(ports)} was answered "
-                    "(model, firmware and serial to anyone)", README)
-    return Risk("onvif-open", "exposure", "possible", "low",
-                f"an ONVIF GetDeviceInformation answer{_where(ports)} was seen; whether its "
-                "request carried a login is not known", README)
+    return _answered(
+        "onvif-open", "low", seen.first_hand and any(o.probe == "onvif" for o in answered),
+        f"ONVIF GetDeviceInformation without credentials{_where(ports)} was answered "
+        "(model, firmware and serial to anyone)",
+        f"an ONVIF GetDeviceInformation answer{_where(ports)} was seen; whether its "
+        "request carried a login is not known",
+    )
 
 
 def _service(
