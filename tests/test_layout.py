@@ -16,7 +16,7 @@ ISSUE_LIMITS = [
     "--max-module-cycles", "0", "--max-room-cycles", "0", "--max-private", "0",
     "--max-module-lines", "400",
 ]
-HOMES_TODAY = ["--max-homes", "8"]
+HOMES_TODAY = ["--max-homes", "6"]
 """Files besides its own module and parser that name the widest protocol (http): the issue
 asks for 3; this ratchet only keeps it from growing until the passive readers and the HTTP
 transport move (see ARCHITECTURE.md, "What is left")."""

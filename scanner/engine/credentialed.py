@@ -19,7 +19,9 @@ host, and the first refused login ends all work with that host: camscan never gu
 every request of a session goes through ``secret_context`` (TLS 1.2 or later at the default
 security level): a device that speaks only TLS 1.0 or weak ciphers gets no secret.
 
-Our own HTTP client, not ``requests``: here every exchange has one deadline (a slowloris
+Each step is a protocol's ``credentialed`` hook (scanner.protocols.isapi, magicbox, onvif),
+tried in the registry's order through one scanner.protocols.login.Session. Our own HTTP
+client, not ``requests``: here every exchange has one deadline (a slowloris
 device cannot stretch it, which requests' per-read timeout allows), every connection goes
 through the scope check of ``scanner.net.Net.connect``, no redirect can ever be followed,
 and no thread is needed. Digest itself is a few lines of RFC 7616 (scanner.parse.auth).
@@ -29,230 +31,21 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
-import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 from scanner import limits
-from scanner.credentials import Credential, Credentials
+from scanner.credentials import Credentials
 from scanner.engine.unicast import HostReport, UnicastOptions
-from scanner.errors import DecodeError, ScopeError, bug_detail
+from scanner.errors import ScopeError, bug_detail
 from scanner.model import Outcome, ProbeStatus
-from scanner.net.tcp import Net, deadline_after
-from scanner.parse.auth import (
-    Challenge,
-    DigestAnswer,
-    basic_authorization,
-    digest_authorization,
-    digest_usable,
-    parse_challenges,
-    username_token,
-)
-from scanner.parse.isapi import parse_isapi_device_info
-from scanner.parse.kv import decode_text, parse_kv_lines
-from scanner.parse.onvif import parse_device_information
+from scanner.net.tcp import Net
 from scanner.protocols import host as kit  # the probe kit every host probe uses
-from scanner.protocols import onvif
-from scanner.protocols.registry import probes_for
-from scanner.protocols.tls import handshake, secret_context
-from scanner.protocols.web import Response, connection_failure, read_response
+from scanner.protocols.login import LoginFailed, Session, Step
+from scanner.protocols.registry import CREDENTIALED, WEB_SERVICES, probes_for
 
 PROBE = "credentialed"
-ISAPI = "/ISAPI/System/deviceInfo"
-MAGICBOX = "/cgi-bin/magicBox.cgi?action="
-MAGICBOX_MORE = ("getSoftwareVersion", "getVendor")
-MAGICBOX_KEYS = ("deviceType", "serialNumber", "updateSerial", "processor", "hardwareVersion")
-ONVIF_SERVICE = "/onvif/device_service"
-SOAP = "application/soap+xml; charset=utf-8"
-_GET_INFO = next(c for c in onvif.CALLS if c.action == "GetDeviceInformation")
-
-
-class LoginFailed(Exception):
-    """A device refused the credential: nothing more is sent to it."""
-
-
-@dataclass
-class Session:
-    """Requests to one host's HTTP service with one credential set."""
-
-    ctx: kit.ProbeContext
-    host: str
-    port: int
-    tls: bool
-    credential: Credential
-    allow_basic: bool
-    notes: list[str] = field(default_factory=list)
-
-    async def send(
-        self, method: str, path: str, body: bytes = b"", *, authorization: str = "",
-        content_type: str = "",
-    ) -> Response:
-        """One exchange on its own connection, bounded like every probe's."""
-        async with await kit.connect(self.ctx, self.host, self.port) as conn:
-            if self.tls:
-                await handshake(conn, self.ctx, secret_context())
-            deadline = deadline_after(self.ctx.timeout)
-            request = self._request(method, path, body, authorization, content_type)
-            try:
-                await conn.send(request, deadline)
-                return await read_response(
-                    conn.reader, deadline, self.ctx.timeout, body_max=limits.XML_MAX
-                )
-            except TimeoutError:
-                raise kit.ProbeFailed(Outcome.TIMEOUT, "request not accepted in time") from None
-            except OSError as exc:
-                raise kit.ProbeFailed(Outcome.ERROR, connection_failure(exc)) from None
-
-    def _request(
-        self, method: str, path: str, body: bytes, authorization: str, content_type: str
-    ) -> bytes:
-        default = 443 if self.tls else 80
-        authority = self.host if self.port == default else f"{self.host}:{self.port}"
-        lines = [f"{method} {path} HTTP/1.1", f"Host: {authority}", f"User-Agent: {kit.USER_AGENT}"]
-        lines += ["Accept: */*"] + ([f"Authorization: {authorization}"] if authorization else [])
-        if body or method == "POST":
-            lines += [f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
-        lines.append("Connection: close")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
-
-    async def fetch(
-        self, method: str, path: str, body: bytes = b"", content_type: str = ""
-    ) -> Response | None:
-        """`path` without credentials; on a 401 challenge, once more with them (see retry)."""
-        first = await self.send(method, path, body, content_type=content_type)
-        if first.head.status != 401:
-            return first
-        return await self.retry(first, method, path, body, content_type)
-
-    async def retry(
-        self, challenged: Response, method: str, path: str, body: bytes, content_type: str
-    ) -> Response | None:
-        """Answer a 401 once. None when the device offered nothing camscan will answer (no
-        challenge, Basic without allow_basic, control characters in it); a
-        second 401 raises LoginFailed."""
-        authorization = self._answer(challenged, method, path)
-        if not authorization:
-            return None
-        second = await self.send(
-            method, path, body, authorization=authorization, content_type=content_type
-        )
-        if second.head.status == 401:
-            raise LoginFailed(path)
-        return second
-
-    def _answer(self, challenge_answer: Response, method: str, path: str) -> str:
-        challenges = _challenges(challenge_answer)
-        user, password = self.credential.user, self.credential.password
-        digest = next((c for c in challenges if digest_usable(c)), None)
-        if digest is not None:
-            try:
-                answer = DigestAnswer(method, path, os.urandom(8).hex())
-                return digest_authorization(digest, user, password, answer)
-            except DecodeError as exc:
-                self.notes.append(f"{path}: {exc}")
-                return ""
-        if any(c.scheme == "basic" for c in challenges):
-            if self.allow_basic:  # the only opt-in: TLS to a camera is unverified (issue 12)
-                return basic_authorization(user, password)
-            over = "HTTPS" if self.tls else "plain HTTP"
-            self.notes.append(f"{path}: Basic over {over} refused (--allow-basic-auth off)")
-        return ""
-
-
-def _challenges(answer: Response) -> list[Challenge]:
-    found: list[Challenge] = []
-    for value in answer.head.get_all("www-authenticate"):
-        try:
-            found.extend(parse_challenges(value))
-        except DecodeError:
-            continue
-    return found
-
-
-def _ok_text(answer: Response | None) -> str | None:
-    if answer is None or answer.head.status != 200 or not answer.complete:
-        return None
-    return decode_text(answer.body)
-
-
-async def isapi(session: Session, rec: kit.Recorder) -> str | None:
-    text = _ok_text(await session.fetch("GET", ISAPI))
-    if text is None:
-        return None
-    try:
-        parse_isapi_device_info(text)
-    except DecodeError:
-        return None
-    rec.add("isapi.device_info", text)
-    return "ISAPI deviceInfo"
-
-
-async def magicbox(session: Session, rec: kit.Recorder) -> str | None:
-    first = f"{MAGICBOX}getSystemInfo"
-    text = _ok_text(await session.fetch("GET", first))
-    try:
-        keys = parse_kv_lines(text).table() if text is not None else {}
-    except DecodeError:
-        keys = {}
-    if text is None or not any(key in keys for key in MAGICBOX_KEYS):
-        return None
-    parts = [f"{first}\n{text.strip()}"]
-    for action in MAGICBOX_MORE:  # with the credential just accepted
-        try:
-            more = _ok_text(await session.fetch("GET", f"{MAGICBOX}{action}"))
-        except LoginFailed:
-            break  # odd, but never insist
-        if more is not None and "=" in more:
-            parts.append(f"{MAGICBOX}{action}\n{more.strip()}")
-    rec.add("dahua.magicbox", "\n\n".join(parts))
-    return "magicBox"
-
-
-async def onvif_information(session: Session, rec: kit.Recorder) -> str | None:
-    """GetDeviceInformation: bare; after a 401, with HTTP Digest; after a SOAP login fault
-    (the bare request carried no password), with a WS-UsernameToken. Refused -> LoginFailed."""
-    bare = onvif.envelope(_GET_INFO)
-    first = await session.send("POST", ONVIF_SERVICE, bare, content_type=SOAP)
-    if first.head.status == 401:
-        answer = await session.retry(first, "POST", ONVIF_SERVICE, bare, SOAP)
-        if answer is None:
-            return None
-        reply = _classify(answer)
-    else:
-        reply = _classify(first)
-        if reply.outcome is Outcome.REFUSED:
-            secured = _secured(bare, session.credential)
-            reply = _classify(await session.send("POST", ONVIF_SERVICE, secured, content_type=SOAP))
-    if reply.outcome is Outcome.REFUSED:
-        raise LoginFailed(ONVIF_SERVICE)
-    if reply.outcome is not Outcome.OK:
-        return None
-    try:
-        parse_device_information(reply.body)
-    except DecodeError:
-        return None
-    rec.add("onvif.device_information", reply.body)
-    return "ONVIF GetDeviceInformation"
-
-
-def _classify(answer: Response) -> onvif.Reply:
-    return onvif.classify(answer.head.status, decode_text(answer.body), _GET_INFO)
-
-
-def _secured(envelope: bytes, credential: Credential) -> bytes:
-    """The envelope with a wsse:Security header holding a UsernameToken (PasswordDigest)."""
-    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    token = username_token(credential.user, credential.password, os.urandom(16), created)
-    text = envelope.decode()
-    return text.replace("<s:Body", f"<s:Header>{token}</s:Header><s:Body", 1).encode()
-
-
-STEPS: tuple[Callable[[Session, kit.Recorder], Awaitable[str | None]], ...] = (
-    isapi,
-    magicbox,
-    onvif_information,
-)
+STEPS: tuple[Step, ...] = CREDENTIALED
+"""The protocols' credentialed hooks, in the order they are tried (from the registry)."""
 
 
 async def identify(session: Session) -> kit.ProbeResult:
@@ -280,7 +73,7 @@ def http_service(
     Among a protocol's ports, one that gave an observation is preferred (it said something).
     """
     outcomes = {status.probe: status.outcome for status in report.statuses}
-    for name, tls in (("https", True), ("http", False)):
+    for name, tls in WEB_SERVICES:
         if outcomes.get(name) is not Outcome.OK:
             continue
         ports = [p for p in report.open_ports if name in (x.name for x in probes_for(p, services))]

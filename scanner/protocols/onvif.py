@@ -14,23 +14,31 @@ declarations some ONVIF stacks insist on (tests/lan/README.md, npm onvif mock).
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from scanner import limits
+from scanner.credentials import Credential
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import Net, deadline_after
+from scanner.parse.auth import username_token
 from scanner.parse.kv import decode_text
 from scanner.parse.onvif import parse_device_information, parse_scopes
 from scanner.parse.xmlsafe import parse_xml
+from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import USER_AGENT, ProbeContext, ProbeFailed, connect
 from scanner.protocols.lan import Findings, http_target, isolated, own_targets
-from scanner.protocols.web import read_response
+from scanner.protocols.login import LoginFailed, Session
+from scanner.protocols.web import Response, read_response
 
 PROBE = "onvif"
+DEVICE_SERVICE = "/onvif/device_service"
+SOAP = "application/soap+xml; charset=utf-8"
 DEVICE_NS = "http://www.onvif.org/ver10/device/wsdl"
 XADDRS_PER_HOST = 1
 _AUTH_WORDS = ("notauthorized", "not authorized", "failedauthentication", "unauthorized")
@@ -62,6 +70,7 @@ CALLS = (
         "GetDeviceInformation", '<GetDeviceInformation xmlns="%s"/>', "GetDeviceInformationResponse"
     ),
 )
+_GET_INFO = next(c for c in CALLS if c.action == "GetDeviceInformation")
 
 
 @dataclass(frozen=True)
@@ -184,6 +193,46 @@ async def follow_up_all(
         )
     await isolated(findings, jobs)
     return elsewhere
+
+
+async def credentialed(session: Session, rec: kit.Recorder) -> str | None:
+    """GetDeviceInformation: bare; after a 401, with HTTP Digest; after a SOAP login fault
+    (the bare request carried no password), with a WS-UsernameToken. Refused -> LoginFailed."""
+    bare = envelope(_GET_INFO)
+    first = await session.send("POST", DEVICE_SERVICE, bare, content_type=SOAP)
+    if first.head.status == 401:
+        answer = await session.retry(first, "POST", DEVICE_SERVICE, bare, SOAP)
+        if answer is None:
+            return None
+        reply = _classify(answer)
+    else:
+        reply = _classify(first)
+        if reply.outcome is Outcome.REFUSED:
+            secured = _secured(bare, session.credential)
+            secured_answer = await session.send("POST", DEVICE_SERVICE, secured, content_type=SOAP)
+            reply = _classify(secured_answer)
+    if reply.outcome is Outcome.REFUSED:
+        raise LoginFailed(DEVICE_SERVICE)
+    if reply.outcome is not Outcome.OK:
+        return None
+    try:
+        parse_device_information(reply.body)
+    except DecodeError:
+        return None
+    rec.add("onvif.device_information", reply.body)
+    return "ONVIF GetDeviceInformation"
+
+
+def _classify(answer: Response) -> Reply:
+    return classify(answer.head.status, decode_text(answer.body), _GET_INFO)
+
+
+def _secured(envelope: bytes, credential: Credential) -> bytes:
+    """The envelope with a wsse:Security header holding a UsernameToken (PasswordDigest)."""
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    token = username_token(credential.user, credential.password, os.urandom(16), created)
+    text = envelope.decode()
+    return text.replace("<s:Body", f"<s:Header>{token}</s:Header><s:Body", 1).encode()
 
 
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).

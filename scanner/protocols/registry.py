@@ -53,6 +53,7 @@ from scanner.protocols.host import ServiceProbe
 from scanner.protocols.http import HttpProbe
 from scanner.protocols.lan import DiscoveryProbe
 from scanner.protocols.listening import Listening
+from scanner.protocols.login import Step
 from scanner.protocols.mdns import MdnsProbe
 from scanner.protocols.rtsp import RtspProbe
 from scanner.protocols.sadp import SadpProbe
@@ -76,6 +77,10 @@ DISCOVERY_PROBES: tuple[DiscoveryProbe, ...] = (
     ArpProbe(),  # ARP sweep (root) or the kernel's neighbour table
 )
 
+#: The credentialed hooks, in the order they are tried on a host after a login is configured
+#: (scanner.engine.credentialed): Hikvision ISAPI, Dahua magicBox, ONVIF GetDeviceInformation.
+CREDENTIALED: tuple[Step, ...] = (isapi.credentialed, magicbox.credentialed, onvif.credentialed)
+
 #: Every unicast service probe, once.
 PROBES: tuple[ServiceProbe, ...] = (
     HttpProbe("http"),
@@ -87,6 +92,13 @@ PROBES: tuple[ServiceProbe, ...] = (
     BannerProbe("banner", "tcp.banner"),
 )
 BY_NAME: Mapping[str, ServiceProbe] = {probe.name: probe for probe in PROBES}
+#: The probes of a web service a login can be tried on, as (name, over TLS), best first.
+WEB_SERVICES: tuple[tuple[str, bool], ...] = tuple(
+    (probe.name, probe.tls)
+    for probe in sorted(
+        (p for p in PROBES if isinstance(p, HttpProbe)), key=lambda p: not p.tls
+    )
+)
 
 _HTTP, _HTTPS, _RTSP = ("http",), ("https",), ("rtsp",)
 PORT_PROBES: Mapping[int, tuple[str, ...]] = {
