@@ -23,6 +23,10 @@ PORTS: dict[int, str] = {listening.port: listening.name for listening in LISTENI
 GROUPS: dict[str, tuple[str, ...]] = {listening.name: listening.groups for listening in LISTENING}
 #: protocol -> the hook that reads one datagram of it.
 READERS: dict[str, Hear] = {listening.name: listening.hear for listening in LISTENING}
+#: protocols whose announcements name endpoints worth following (see Listening.announced).
+ANNOUNCING: frozenset[str] = frozenset(
+    listening.name for listening in LISTENING if listening.announced is not None
+)
 MESSAGES_PER_HOST = 256
 """Messages read per host and protocol; more (a flood) are counted, not read."""
 

@@ -32,7 +32,7 @@ from scapy.layers.l2 import ARP, Ether
 
 from scanner.parse.kv import normalize_mac
 from scanner.parse.text import cap_text
-from scanner.passive.datagrams import PORTS, DatagramReader, protocol_of
+from scanner.passive.datagrams import ANNOUNCING, PORTS, DatagramReader, protocol_of
 from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams
 
@@ -324,7 +324,7 @@ class FrameReader:
         if protocol is None:
             return
         self.datagrams.read(protocol, source, ports[0], _payload(udp))
-        if self.streams is not None and protocol in ("ssdp", "wsd"):
+        if self.streams is not None and protocol in ANNOUNCING:
             for port in self.datagrams.announced_ports(source):
                 self.streams.follow(port)
 

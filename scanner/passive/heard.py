@@ -20,12 +20,13 @@ from scanner import limits
 from scanner.errors import bug_detail
 from scanner.model import Outcome, ProbeStatus
 from scanner.protocols.lan import Findings
+from scanner.protocols.registry import LISTENING
 
 HOSTS_MAX = 4096
 """Most hosts kept: a flood of spoofed sources costs a known amount of memory."""
 DHCP_CLIENTS_MAX = 4096
 IGNORED = {
-    "wsd": "queries, Byes",
+    **{listening.name: listening.ignored for listening in LISTENING},
     "arp": "ARP probes",
     "dhcp": "server answers",
 }

@@ -65,3 +65,6 @@ class Listening:
     groups: tuple[str, ...]
     hear: Hear
     announced: Announced | None = None
+    """Endpoints its announcements name (SSDP LOCATION, WS-Discovery XAddrs), to follow."""
+    ignored: str = "queries"
+    """What its ignored messages were (none of them is a device speaking of itself)."""

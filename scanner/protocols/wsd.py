@@ -151,4 +151,4 @@ def announced(memory: Memory, host: str) -> list[tuple[str, int, str] | None]:
     return [onvif.endpoint(url) for url in memory.xaddrs.get(host, [])]
 
 
-LISTENING = Listening("wsd", PORT, (GROUP,), hear, announced)
+LISTENING = Listening("wsd", PORT, (GROUP,), hear, announced, "queries, Byes")
