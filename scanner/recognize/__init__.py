@@ -82,7 +82,7 @@ class Recognizer:
             _table(obs),
             self.sources,
             vocabulary,
-            orgs.registry_cores(),
+            orgs.registry_cores,  # read only when a stated name is not in the vocabulary
             lambda mac: lookup(mac, vocabulary, root).vendor,
         )
         return [e for e in stated if e.asserts.get("brand") not in named]

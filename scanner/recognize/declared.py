@@ -182,7 +182,7 @@ def vendor_evidence(
     table: Mapping[str, str] | None,
     sources: Iterable[Source],
     vocabulary: Vocabulary,
-    registry: frozenset[str],
+    registry: Callable[[], frozenset[str]],
     oui: OuiVendor,
 ) -> list[Evidence]:
     """Evidence for the brand each vendor source of `obs` names.
@@ -204,7 +204,7 @@ def _vendor(
     source: Source,
     text: str,
     vocabulary: Vocabulary,
-    registry: frozenset[str],
+    registry: Callable[[], frozenset[str]],
     oui: OuiVendor,
 ) -> Evidence | None:
     key = orgs.core(text)
@@ -217,7 +217,7 @@ def _vendor(
     if name is None:
         if source.read in _FREE_TEXT:
             return None
-        weight *= REGISTRY_FACTOR if key in registry else UNKNOWN_FACTOR
+        weight *= REGISTRY_FACTOR if key in registry() else UNKNOWN_FACTOR
         name = orgs.display(text)
         described = f"{where} (not in camscan's vocabulary)"
     elif name in vocabulary.platform_only:
