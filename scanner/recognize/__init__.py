@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from scanner.errors import DecodeError, bug_detail
+from scanner.errors import bug_detail
 from scanner.model import Compliance, Device, Evidence, Observation, Outcome, ProbeStatus, Verdict
-from scanner.protocols.registry import derived, parse_field
+from scanner.protocols.registry import derived
 from scanner.recognize import declared, orgs
 from scanner.recognize.classify import classify
 from scanner.recognize.compliance import RegulatoryList, assess, load_lists
-from scanner.recognize.fingerprints import Database, load_database
+from scanner.recognize.fingerprints import Database, load_database, parsed_table
 from scanner.recognize.oui import lookup, normalise_mac, oui_evidence
 from scanner.risk import RiskSettings, assess_risks, load_advisories
 
@@ -158,8 +158,5 @@ class Recognizer:
         )
 
 
-def _table(obs: Observation) -> dict[str, str] | None:
-    try:
-        return parse_field(obs.field, obs.value)
-    except DecodeError:
-        return None
+def _table(obs: Observation) -> Mapping[str, str] | None:
+    return parsed_table(obs.field, obs.value)

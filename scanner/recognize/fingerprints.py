@@ -7,11 +7,13 @@ so a broken --fingerprints directory is a one-line usage error, not a crash mid-
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 
 from scanner.errors import DecodeError, UsageError
 from scanner.model import ASSERTABLE, DECLARED_FIELDS, DEVICE_TYPES, Evidence, Observation
@@ -111,10 +113,18 @@ class Database:
 
 
 def _table_for(observation: Observation) -> Mapping[str, str]:
+    return parsed_table(observation.field, observation.value) or {}
+
+
+@functools.lru_cache(maxsize=256)
+def parsed_table(field: str, value: str) -> Mapping[str, str] | None:
+    """The key table of a structured value (None for raw text or a broken value), parsed once
+    for the fingerprints and the self-declared reader alike; read-only, as it is shared."""
     try:
-        return parse_field(observation.field, observation.value) or {}
+        table = parse_field(field, value)
     except DecodeError:
-        return {}
+        return None
+    return None if table is None else MappingProxyType(table)
 
 
 def default_root() -> Path:
