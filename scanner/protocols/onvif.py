@@ -34,6 +34,7 @@ from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import USER_AGENT, ProbeContext, ProbeFailed, connect
 from scanner.protocols.lan import Findings, http_target, isolated, own_targets
 from scanner.protocols.login import LoginFailed, Session
+from scanner.protocols.stream import Document, parses
 from scanner.protocols.web import Response, read_response
 
 PROBE = "onvif"
@@ -243,4 +244,13 @@ FIELDS = (
         table=lambda value: parse_device_information(value).table(),
         firmware_keys=("FirmwareVersion",),
     ),
+)
+
+
+#: A GetDeviceInformation answer seen in a capture (scanner.protocols.http reads the page).
+DOCUMENT = Document(
+    PROBE,
+    "onvif.device_information",
+    lambda text: "GetDeviceInformationResponse" in text[:4096]
+    and parses(parse_device_information, text),
 )

@@ -58,6 +58,7 @@ from scanner.protocols.mdns import MdnsProbe
 from scanner.protocols.rtsp import RtspProbe
 from scanner.protocols.sadp import SadpProbe
 from scanner.protocols.ssdp import SsdpProbe
+from scanner.protocols.stream import StreamReading
 from scanner.protocols.tdp import TdpProbe
 from scanner.protocols.tls import TlsProbe
 from scanner.protocols.ubnt import UbntProbe
@@ -155,6 +156,16 @@ def probes_for(
 #: Every discovery protocol as passive listening hears it (port, groups, its read hook).
 LISTENING: tuple[Listening, ...] = tuple(
     module.LISTENING for module in (ssdp, wsd, mdns_heard, sadp, dhip, ubnt, xm, tdp)
+)
+
+#: Every TCP protocol as a capture's streams are read (scanner.passive.streams), in the order
+#: a server stream is offered to them; notes about the streams as a whole go under the first.
+STREAMS: tuple[StreamReading, ...] = (
+    http.stream_reading((ssdp.DOCUMENT, onvif.DOCUMENT)),
+    rtsp.STREAM,
+    tls.STREAM,
+    banner.stream_reading("ftp", "ftp.banner", 21),
+    banner.stream_reading("telnet", "telnet.banner", 23),
 )
 
 LISTENED = ("ssdp", "wsd", "mdns", "sadp", "dhip", "ubnt", "xm", "tdp", "arp", "dhcp")

@@ -33,6 +33,7 @@ from scanner.protocols.lan import (
     own_targets,
 )
 from scanner.protocols.listening import NOTIFY_PER_HOST, Listening, Memory, remember
+from scanner.protocols.stream import Document, parses
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 if TYPE_CHECKING:
@@ -186,3 +187,11 @@ def announced(memory: Memory, host: str) -> list[tuple[str, int, str] | None]:
 
 
 LISTENING = Listening("ssdp", PORT, (GROUP,), hear, announced)
+
+
+#: A UPnP description seen served in a capture (scanner.protocols.http reads the page).
+DOCUMENT = Document(
+    FETCH_PROBE,
+    "upnp.description",
+    lambda text: "<root" in text[:512] and parses(parse_upnp_description, text),
+)

@@ -6,6 +6,7 @@ firmware speaks TLS 1.0 with old ciphers, so the probing context accepts those t
 ever reads a certificate and a login page and sends no secret. A connection that will carry
 one (a credentialed login, scanner.engine.credentialed) uses :func:`secret_context`
 instead: TLS 1.2 or later at the system's default security level (issue 12).
+In a capture (``STREAM``), the certificate is read from the server's side of the handshake.
 """
 
 from __future__ import annotations
@@ -14,13 +15,18 @@ import contextlib
 import functools
 import ssl
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import Connection, deadline_after
-from scanner.parse.tls import certificate_names
+from scanner.parse.tls import certificate_names, looks_like_server_hello, server_handshake
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
+from scanner.protocols.stream import ServerStream, StreamReading
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 
 
 @functools.cache
@@ -100,3 +106,26 @@ def record_certificate(rec: kit.Recorder, der: bytes | None) -> str:
 
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).
 FIELDS = (FieldSpec("tls.subject"), FieldSpec("tls.issuer"))
+
+
+async def _read_stream(heard: Heard, stream: ServerStream) -> None:
+    """The server's certificate from its handshake (TLS 1.2 and older; 1.3 hides it)."""
+    rec = kit.Recorder(stream.host, stream.port, "tls")
+    try:
+        hello = server_handshake(stream.data)
+    except DecodeError as exc:
+        heard.bad("tls", stream.host, f"unreadable handshake: {exc}")
+        return
+    if hello.certificate is None:
+        what = "certificate encrypted" if hello.version == "TLS 1.3" else "no certificate"
+        heard.tally("tls").note(f"{hello.version} handshakes ({what}, skipped)")
+        return
+    problem = record_certificate(rec, hello.certificate)
+    if problem:
+        heard.bad("tls", stream.host, problem)
+        return
+    heard.store(rec)
+
+
+#: TLS in a capture: a server stream that starts with a ServerHello.
+STREAM = StreamReading("tls", lambda stream: looks_like_server_hello(stream.data), _read_stream)

@@ -19,10 +19,11 @@ from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.packet import Raw
 
 from scanner.cli import main
-from scanner.passive import datagrams, streams
+from scanner.passive import datagrams
 from scanner.passive.frames import FRAGMENT_BYTES_MAX, FRAGMENTED_MAX, FrameReader
 from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams
+from scanner.protocols import http
 from scanner.protocols.registry import DEFAULT_PORTS
 from tests.passive.announcers import arp_announcement
 
@@ -134,14 +135,14 @@ def test_a_bug_on_one_frame_is_counted_and_reading_goes_on(
 def test_a_bug_on_one_stream_is_that_hosts_status(monkeypatch: pytest.MonkeyPatch) -> None:
     """Judging one server's stream raises: that host's http status names the exception,
     the other server's page is still recorded."""
-    real = streams._record_http
+    real = http._record_captured
 
-    def record(recorders: Any, page: Any, target: str | None) -> None:
+    def record(recorders: Any, documents: Any, page: Any, target: str | None) -> None:
         if recorders["http"].host == "192.0.2.51":
             raise KeyError("content-type")
-        real(recorders, page, target)
+        real(recorders, documents, page, target)
 
-    monkeypatch.setattr(streams, "_record_http", record)
+    monkeypatch.setattr(http, "_record_captured", record)
     heard = Heard()
     collected = Streams(set(DEFAULT_PORTS))
     frames = FrameReader(heard, collected)
