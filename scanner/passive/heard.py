@@ -21,15 +21,14 @@ from scanner.errors import bug_detail
 from scanner.model import Outcome, ProbeStatus
 from scanner.protocols.host import Recorder
 from scanner.protocols.lan import Findings
-from scanner.protocols.registry import LISTENING
+from scanner.protocols.registry import FRAMES, LISTENING
 
 HOSTS_MAX = 4096
 """Most hosts kept: a flood of spoofed sources costs a known amount of memory."""
 DHCP_CLIENTS_MAX = 4096
 IGNORED = {
     **{listening.name: listening.ignored for listening in LISTENING},
-    "arp": "ARP probes",
-    "dhcp": "server answers",
+    **{reading.name: reading.ignored for reading in FRAMES},
 }
 """What a protocol's ignored messages were: none of them is a device speaking of itself."""
 

@@ -49,6 +49,7 @@ from scanner.protocols.arp import ArpProbe
 from scanner.protocols.banner import BannerProbe
 from scanner.protocols.dhip import DhipProbe
 from scanner.protocols.field import FieldSpec
+from scanner.protocols.frame import FrameReading
 from scanner.protocols.host import ServiceProbe
 from scanner.protocols.http import HttpProbe
 from scanner.protocols.lan import DiscoveryProbe
@@ -157,6 +158,9 @@ def probes_for(
 LISTENING: tuple[Listening, ...] = tuple(
     module.LISTENING for module in (ssdp, wsd, mdns_heard, sadp, dhip, ubnt, xm, tdp)
 )
+
+#: The protocols below the discovery ports as the frame reader hears them (scanner.passive).
+FRAMES: tuple[FrameReading, ...] = (arp.FRAME, dhcp.FRAME)
 
 #: Every TCP protocol as a capture's streams are read (scanner.passive.streams), in the order
 #: a server stream is offered to them; notes about the streams as a whole go under the first.

@@ -8,6 +8,7 @@ the rest of the capture is read.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import struct
 from pathlib import Path
@@ -20,6 +21,7 @@ from scapy.packet import Raw
 
 from scanner.cli import main
 from scanner.passive import datagrams
+from scanner.passive import frames as frame_module
 from scanner.passive.frames import FRAGMENT_BYTES_MAX, FRAGMENTED_MAX, FrameReader
 from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams
@@ -121,10 +123,11 @@ def test_a_bug_on_one_frame_is_counted_and_reading_goes_on(
     heard = Heard()
     frames = FrameReader(heard)
 
-    def broken(arp: Any) -> None:
+    def broken(heard: Heard, source: str, arp: Any) -> None:
         raise TypeError("unsupported operand")
 
-    monkeypatch.setattr(frames, "_arp", broken)
+    readings = tuple(dataclasses.replace(r, hear=broken) for r in frame_module.LAYER_READINGS)
+    monkeypatch.setattr(frame_module, "LAYER_READINGS", readings)
     frames.read(Ether(bytes(arp_announcement(AXIS_MAC, "192.0.2.9"))))
     frames.read(Ether(bytes(udp("192.0.2.22", 1900, "239.255.255.250", 1900, NOTIFY))))
     assert heard.frames_label() == (
