@@ -30,7 +30,7 @@ from scanner.parse.html import decode_text, extract_title
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.stream import Document, ServerStream, StreamReading
-from scanner.protocols.tls import handshake, record_certificate
+from scanner.protocols.tls import record_certificate
 from scanner.protocols.web import (
     Response,
     build_request,
@@ -68,7 +68,7 @@ class HttpProbe:
         """
         async with await kit.connect(ctx, host, port) as conn:
             if self.tls:
-                await handshake(conn, ctx)
+                await kit.handshake(conn, ctx)
                 if rec is not None:
                     record_certificate(rec, conn.peer_certificate())
             deadline = deadline_after(ctx.timeout)

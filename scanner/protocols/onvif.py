@@ -27,7 +27,8 @@ from scanner.model import Outcome
 from scanner.net.tcp import Net, deadline_after
 from scanner.parse.auth import username_token
 from scanner.parse.kv import decode_text
-from scanner.parse.onvif import parse_device_information, parse_scopes
+from scanner.parse.onvif import parse_device_information
+from scanner.parse.wsd import parse_scopes
 from scanner.parse.xmlsafe import parse_xml
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec

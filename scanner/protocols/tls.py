@@ -4,22 +4,19 @@ Cameras present self-signed or vendor-CA certificates for an IP address, so noth
 verified: the certificate is evidence of who made the firmware, not a trust decision. Old
 firmware speaks TLS 1.0 with old ciphers, so the probing context accepts those too: it only
 ever reads a certificate and a login page and sends no secret. A connection that will carry
-one (a credentialed login, scanner.engine.credentialed) uses :func:`secret_context`
-instead: TLS 1.2 or later at the system's default security level (issue 12).
+one (a credentialed login, scanner.engine.credentialed) uses ``secret_context`` instead:
+TLS 1.2 or later at the system's default security level (issue 12). Both contexts are the
+network layer's (scanner.net.secure); the handshake is the probe kit's (``kit.handshake``).
 In a capture (``STREAM``), the certificate is read from the server's side of the handshake.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
 from scanner.model import Outcome
-from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.tls import certificate_names, looks_like_server_hello, server_handshake
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
@@ -27,50 +24,6 @@ from scanner.protocols.stream import ServerStream, StreamReading
 
 if TYPE_CHECKING:
     from scanner.passive.heard import Heard
-
-
-@functools.cache
-def client_context() -> ssl.SSLContext:
-    """One shared, non-verifying client context that still talks to 2010-era firmware."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-    with contextlib.suppress(ssl.SSLError):  # no security levels: keep the defaults
-        context.set_ciphers("ALL:@SECLEVEL=0")
-    context.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0)
-    return context
-
-
-@functools.cache
-def secret_context() -> ssl.SSLContext:
-    """The context for a connection that carries a secret: TLS 1.2 or later, the default
-    ciphers and security level, no legacy renegotiation. A camera's certificate is
-    self-signed or issued for an address, so it is still not verified: this keeps a
-    passive listener and a downgrade out, not an active impostor (README, Safety)."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    context.minimum_version = max(context.minimum_version, ssl.TLSVersion.TLSv1_2)
-    return context
-
-
-async def handshake(
-    conn: Connection, ctx: kit.ProbeContext, context: ssl.SSLContext | None = None
-) -> None:
-    """Upgrade ``conn`` to TLS within ``ctx.tls_timeout``; failures -> ProbeFailed.
-
-    ``context``: :func:`client_context` (the permissive one) unless given."""
-    try:
-        await conn.start_tls(context or client_context(), deadline_after(ctx.tls_timeout))
-    except TimeoutError:
-        raise kit.ProbeFailed(
-            Outcome.TIMEOUT, f"no TLS handshake within {kit.seconds(ctx.tls_timeout)} s"
-        ) from None
-    except ssl.SSLError as exc:
-        raise kit.ProbeFailed(Outcome.ERROR, f"TLS handshake failed: {exc.reason or exc}") from None
-    except (ConnectionError, OSError) as exc:
-        raise kit.ProbeFailed(Outcome.ERROR, f"TLS handshake failed: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +36,7 @@ class TlsProbe:
         rec = kit.Recorder(host, port, self.name)
         try:
             async with await kit.connect(ctx, host, port) as conn:
-                await handshake(conn, ctx)
+                await kit.handshake(conn, ctx)
                 der = conn.peer_certificate()
         except kit.ProbeFailed as failed:
             return rec.result(failed.outcome, failed.detail)

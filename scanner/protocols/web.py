@@ -17,7 +17,7 @@ from scanner import limits
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import read_chunk, read_until_limit
-from scanner.parse.http import (
+from scanner.parse.message import (
     ChunkedDecoder,
     ResponseHead,
     content_length,
