@@ -27,16 +27,16 @@ ANSWERS_PER_STREAM = 8
 
 @dataclass(frozen=True, slots=True)
 class ServerStream:
-    """What a server sent on one connection of a capture, and what it was asked."""
+    """What a server sent on one connection of a capture, and what it was asked: ``data`` is
+    its bytes from the start of the stream to the first gap (bounded), ``first`` its first
+    segment alone (a greeting), ``requests`` the targets of the client's requests on the same
+    connection, in order."""
 
     host: str
     port: int
     data: bytes
-    """The server's bytes from the start of the stream to its first gap (bounded)."""
     first: bytes
-    """The server's first segment alone (a greeting)."""
     requests: tuple[str, ...]
-    """The request targets the client sent on the same connection, in order."""
 
 
 Claims = Callable[[ServerStream], bool]
