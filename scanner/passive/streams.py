@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from scanner import limits
 from scanner.passive.heard import Heard
-from scanner.protocols.registry import STREAMS
+from scanner.protocols.registry import DOCUMENTS, STREAMS
 from scanner.protocols.stream import ANSWERS_PER_STREAM, ServerStream, StreamReading
 
 FLOWS_MAX = 4096
@@ -132,7 +132,9 @@ class Streams:
             protocol = STREAMS[0].name
             try:
                 data, first = flow.data(), flow.first()
-                stream = ServerStream(key[0], key[1], data, first, self._requests(key))
+                stream = ServerStream(
+                    key[0], key[1], data, first, self._requests(key), DOCUMENTS
+                )
                 reading = _claimant(stream)
                 if reading is not None:
                     protocol = reading.name

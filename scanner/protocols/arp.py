@@ -24,6 +24,7 @@ from scanner.parse.kv import normalize_mac
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.frame import FrameReading
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
+from scanner.protocols.spec import ProtocolSpec
 
 if TYPE_CHECKING:
     from scanner.passive.heard import Heard
@@ -170,3 +171,8 @@ def hear_frame(heard: Heard, _source: str, arp: Any) -> None:
 
 
 FRAME = FrameReading("arp", hear_frame, layer=ARP, ethertype=b"\x08\x06", ignored="ARP probes")
+
+
+PROTOCOL = ProtocolSpec(
+    "arp", "lan", FIELDS, needs_root=True, discovery=ArpProbe(), frame=FRAME
+)

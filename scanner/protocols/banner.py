@@ -20,6 +20,7 @@ from scanner import limits
 from scanner.model import Outcome
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.stream import ServerStream, StreamReading
 
 if TYPE_CHECKING:
@@ -124,9 +125,6 @@ class BannerProbe:
         return rec.result(Outcome.OK, detail if len(raw) >= limits.BANNER_MAX else "")
 
 
-#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
-FIELDS = (FieldSpec("ftp.banner"), FieldSpec("telnet.banner"), FieldSpec("tcp.banner"))
-
 
 def stream_reading(name: str, field: str, port: int) -> StreamReading:
     """The greeting a server sent first on ``port`` in a capture, as ``field``."""
@@ -138,3 +136,21 @@ def stream_reading(name: str, field: str, port: int) -> StreamReading:
             heard.store(rec)
 
     return StreamReading(name, lambda stream: stream.port == port and bool(stream.first), read)
+
+
+#: FTP greets on 21 (Axis, D-Link and many DVRs run an FTP server), telnet on 23 (Hikvision
+#: ``192.0.0.64 login:``, Bosch, Grandstream); ``banner`` is for any port named in an override.
+PROTOCOLS = (
+    ProtocolSpec(
+        "ftp", "host", (FieldSpec("ftp.banner"),), probes=(BannerProbe("ftp", "ftp.banner"),),
+        ports={"ftp": (21,)}, streams=(stream_reading("ftp", "ftp.banner", 21),),
+    ),
+    ProtocolSpec(
+        "telnet", "host", (FieldSpec("telnet.banner"),),
+        probes=(BannerProbe("telnet", "telnet.banner"),), ports={"telnet": (23,)},
+        streams=(stream_reading("telnet", "telnet.banner", 23),),
+    ),
+    ProtocolSpec(
+        "banner", "host", (FieldSpec("tcp.banner"),), probes=(BannerProbe("banner", "tcp.banner"),)
+    ),
+)

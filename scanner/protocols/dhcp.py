@@ -14,6 +14,7 @@ from scanner.parse.kv import normalize_mac
 from scanner.parse.text import cap_text
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.frame import FrameReading
+from scanner.protocols.spec import ProtocolSpec
 
 if TYPE_CHECKING:
     from scanner.passive.heard import Heard
@@ -64,3 +65,6 @@ def hear_frame(heard: Heard, source: str, udp: Any) -> None:
 
 
 FRAME = FrameReading("dhcp", hear_frame, udp_ports=PORTS, ignored="server answers")
+
+
+PROTOCOL = ProtocolSpec("dhcp", "heard", FIELDS, needs_root=True, frame=FRAME)

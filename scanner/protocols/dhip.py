@@ -20,6 +20,7 @@ from scanner.parse.kv import decode_text, normalize_mac
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
 from scanner.protocols.listening import Listening, Memory
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 if TYPE_CHECKING:
@@ -86,3 +87,6 @@ def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
 
 
 LISTENING = Listening("dhip", PORT, (GROUP,), hear)
+
+
+PROTOCOL = ProtocolSpec("dhip", "lan", FIELDS, discovery=DhipProbe(), listening=LISTENING)

@@ -9,7 +9,7 @@ handshake, so an HTTPS port costs no extra handshake for it. ``read_response`` i
 the RTSP probe (same message syntax). The transport (``read_response``, ``build_request``,
 ``Response``) is scanner.protocols.web.
 
-In a capture (:func:`stream_reading`), the client's request line of the same connection says
+In a capture (``STREAM``), the client's request line of the same connection says
 which page an answer is: ``/`` (or unknown) -> server, auth, title, body; ``/favicon.ico`` ->
 ``http.favicon_md5``; any other page -> its headers only. A page that is another protocol's
 document (a UPnP description, an ONVIF answer) is recorded under that protocol.
@@ -29,6 +29,7 @@ from scanner.net.tcp import deadline_after
 from scanner.parse.html import decode_text, extract_title
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.stream import Document, ServerStream, StreamReading
 from scanner.protocols.tls import record_certificate
 from scanner.protocols.web import (
@@ -119,23 +120,23 @@ def record_page(rec: kit.Recorder, page: Response) -> None:
         rec.add("http.body", text[:BODY_TEXT_MAX])
 
 
-def stream_reading(documents: Sequence[Document]) -> StreamReading:
-    """HTTP in a capture: every answer of a server stream, recorded according to the page it
-    answers (module docstring); ``documents``: the other protocols' pages, checked in order."""
+async def _read_stream(heard: Heard, stream: ServerStream) -> None:
+    """Every answer of a captured server stream, recorded according to the page it answers
+    (module docstring); a page that is one of ``stream.documents`` goes to its protocol."""
+    answers = await read_answers(stream.data, "HTTP")
+    names = ("http", *(document.probe for document in stream.documents))
+    recorders = {name: kit.Recorder(stream.host, stream.port, name) for name in names}
+    targets: list[str | None] = [*stream.requests]
+    targets += [None] * (len(answers) - len(targets))
+    for answer, target in zip(answers, targets, strict=False):
+        _record_captured(recorders, stream.documents, answer, target)
+    for rec in recorders.values():
+        if rec.items:
+            heard.store(rec)
 
-    async def read(heard: Heard, stream: ServerStream) -> None:
-        answers = await read_answers(stream.data, "HTTP")
-        names = ("http", *(document.probe for document in documents))
-        recorders = {name: kit.Recorder(stream.host, stream.port, name) for name in names}
-        targets: list[str | None] = [*stream.requests]
-        targets += [None] * (len(answers) - len(targets))
-        for answer, target in zip(answers, targets, strict=False):
-            _record_captured(recorders, documents, answer, target)
-        for rec in recorders.values():
-            if rec.items:
-                heard.store(rec)
 
-    return StreamReading("http", lambda stream: stream.data.startswith(b"HTTP/1."), read)
+#: HTTP in a capture: a server stream that starts with an HTTP status line.
+STREAM = StreamReading("http", lambda stream: stream.data.startswith(b"HTTP/1."), _read_stream)
 
 
 def _record_captured(
@@ -179,4 +180,20 @@ FIELDS = tuple(
         "http.server", "http.www_authenticate", "http.title", "http.favicon_md5", "http.body",
         "http.location",
     )
+)
+
+
+PROTOCOL = ProtocolSpec(
+    "http",
+    "host",
+    FIELDS,
+    probes=(HttpProbe("http"), HttpProbe("https", tls=True)),
+    ports={
+        # web UI; 8000 is Hikvision's SDK port (anything not HTTP is reported as "not HTTP");
+        # 2020 and 49152 serve UPnP descriptions
+        "http": (80, 81, 88, 2020, 8000, 8080, 8081, 49152),
+        # web UI over TLS: its handshake also gives the certificate's names
+        "https": (443, 8443),
+    },
+    streams=(STREAM,),
 )

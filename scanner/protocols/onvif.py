@@ -35,6 +35,7 @@ from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import USER_AGENT, ProbeContext, ProbeFailed, connect
 from scanner.protocols.lan import Findings, http_target, isolated, own_targets
 from scanner.protocols.login import LoginFailed, Session
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.stream import Document, parses
 from scanner.protocols.web import Response, read_response
 
@@ -254,4 +255,10 @@ DOCUMENT = Document(
     "onvif.device_information",
     lambda text: "GetDeviceInformationResponse" in text[:4096]
     and parses(parse_device_information, text),
+)
+
+
+#: ONVIF's discovery is WS-Discovery (scanner.protocols.wsd), whose answers lead here.
+PROTOCOL = ProtocolSpec(
+    "onvif", "host", FIELDS, document=DOCUMENT, credentialed=credentialed
 )

@@ -20,6 +20,7 @@ from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.rtsp import sdp_text
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.stream import ServerStream, StreamReading
 from scanner.protocols.web import Response, connection_failure, read_answers, read_response
 
@@ -160,3 +161,9 @@ async def _read_stream(heard: Heard, stream: ServerStream) -> None:
 
 #: RTSP in a capture: a server stream that starts with an RTSP status line.
 STREAM = StreamReading("rtsp", lambda stream: stream.data.startswith(b"RTSP/1."), _read_stream)
+
+
+PROTOCOL = ProtocolSpec(
+    "rtsp", "host", FIELDS, probes=(RtspProbe("rtsp"),), ports={"rtsp": (554, 8554)},
+    streams=(STREAM,),
+)

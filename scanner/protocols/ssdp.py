@@ -38,6 +38,7 @@ from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 if TYPE_CHECKING:
     from scanner.passive.heard import Heard
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.web import build_request, read_response
 
 PORT = 1900
@@ -194,4 +195,9 @@ DOCUMENT = Document(
     FETCH_PROBE,
     "upnp.description",
     lambda text: "<root" in text[:512] and parses(parse_upnp_description, text),
+)
+
+
+PROTOCOL = ProtocolSpec(
+    "ssdp", "lan", FIELDS, discovery=SsdpProbe(), listening=LISTENING, document=DOCUMENT
 )

@@ -25,18 +25,31 @@ ANSWERS_PER_STREAM = 8
 """Answers read from one server stream (and requests matched to them)."""
 
 
+@dataclass(frozen=True)
+class Document:
+    """A protocol's own document served over HTTP (a UPnP description, an ONVIF answer).
+
+    A captured web page that is one is recorded under that protocol, as its follow-up
+    records it live; ``recognises`` reads the page's text."""
+
+    probe: str
+    field: str
+    recognises: Callable[[str], bool]
+
+
 @dataclass(frozen=True, slots=True)
 class ServerStream:
     """What a server sent on one connection of a capture, and what it was asked: ``data`` is
     its bytes from the start of the stream to the first gap (bounded), ``first`` its first
     segment alone (a greeting), ``requests`` the targets of the client's requests on the same
-    connection, in order."""
+    connection, in order; ``documents``, what the protocols serve over HTTP (registry)."""
 
     host: str
     port: int
     data: bytes
     first: bytes
     requests: tuple[str, ...]
+    documents: tuple[Document, ...] = ()
 
 
 Claims = Callable[[ServerStream], bool]
@@ -51,18 +64,6 @@ class StreamReading:
     """The protocol a failure while reading its stream is reported under."""
     claims: Claims
     read: Read
-
-
-@dataclass(frozen=True)
-class Document:
-    """A protocol's own document served over HTTP (a UPnP description, an ONVIF answer).
-
-    A captured web page that is one is recorded under that protocol, as its follow-up
-    records it live; ``recognises`` reads the page's text."""
-
-    probe: str
-    field: str
-    recognises: Callable[[str], bool]
 
 
 def parses(parser: Callable[[str], object], text: str) -> bool:

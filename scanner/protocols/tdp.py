@@ -26,6 +26,7 @@ from scanner.parse.tdp import parse_tdp_table
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
 from scanner.protocols.listening import Listening, Memory
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge, record_json
 
 if TYPE_CHECKING:
@@ -99,3 +100,6 @@ def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
 
 
 LISTENING = Listening("tdp", PORT, (), hear)
+
+
+PROTOCOL = ProtocolSpec("tdp", "lan", FIELDS, discovery=TdpProbe(), listening=LISTENING)

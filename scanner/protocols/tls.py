@@ -20,6 +20,7 @@ from scanner.model import Outcome
 from scanner.parse.tls import certificate_names, looks_like_server_hello, server_handshake
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.stream import ServerStream, StreamReading
 
 if TYPE_CHECKING:
@@ -82,3 +83,8 @@ async def _read_stream(heard: Heard, stream: ServerStream) -> None:
 
 #: TLS in a capture: a server stream that starts with a ServerHello.
 STREAM = StreamReading("tls", lambda stream: looks_like_server_hello(stream.data), _read_stream)
+
+
+#: ``tls`` (certificate only) runs on no port by default: it is for a TLS port that does not
+#: speak HTTP, named in a ``services`` override (the https probe reads the certificate too).
+PROTOCOL = ProtocolSpec("tls", "host", FIELDS, probes=(TlsProbe("tls"),), streams=(STREAM,))

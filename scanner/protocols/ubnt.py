@@ -24,6 +24,7 @@ from scanner.parse.kv import normalize_mac, parse_kv_lines
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
 from scanner.protocols.listening import Listening, Memory
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 if TYPE_CHECKING:
@@ -141,3 +142,6 @@ def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
 
 
 LISTENING = Listening("ubnt", PORT, (GROUP,), hear)
+
+
+PROTOCOL = ProtocolSpec("ubnt", "lan", FIELDS, discovery=UbntProbe(), listening=LISTENING)

@@ -22,6 +22,7 @@ from scanner.parse.xm import parse_xm_table
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
 from scanner.protocols.listening import Listening, Memory
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge, record_json
 
 if TYPE_CHECKING:
@@ -83,3 +84,6 @@ def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
 
 
 LISTENING = Listening("xm", PORT, (), hear)
+
+
+PROTOCOL = ProtocolSpec("xm", "lan", FIELDS, discovery=XmProbe(), listening=LISTENING)
