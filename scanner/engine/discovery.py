@@ -15,7 +15,6 @@ import ipaddress
 from scanner.errors import bug_detail
 from scanner.model import Outcome, ProbeStatus
 from scanner.protocols.lan import (
-    DEFAULT_RATE,
     GLOBAL,
     DiscoveryContext,
     DiscoveryProbe,
@@ -65,7 +64,6 @@ def make_context(
     multicast: bool = True,
     unicast_targets: tuple[str, ...] = (),
     multicast_ttl: int = 1,
-    rate: float | None = None,
 ) -> DiscoveryContext:
     """A context for `interface` (None: no interface, so no multicast or ARP may be sent).
 
@@ -95,5 +93,4 @@ def make_context(
         unicast_targets=unicast_targets,
         multicast_ttl=multicast_ttl,
         broadcast=broadcast,
-        rate=rate or DEFAULT_RATE,
     )

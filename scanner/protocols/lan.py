@@ -31,9 +31,6 @@ _URL_SAFE = "/?&=:;@!$'()*+,~%-._"
 GLOBAL = "*"
 """Key of the status that describes the probe as a whole (sent, heard, ignored)."""
 
-DEFAULT_RATE = 1000.0
-"""Directed datagrams per second, over all targets (a /24 x 3 payloads takes under 1 s)."""
-
 
 @dataclass(frozen=True)
 class DiscoveryContext:
@@ -55,11 +52,10 @@ class DiscoveryContext:
     """1 keeps multicast on the link; 0 keeps it on this host (loopback tests)."""
     broadcast: str | None = None
     """Directed broadcast address of `interface` (198.18.0.255); None = send no broadcast."""
-    rate: float = DEFAULT_RATE
-    """Upper bound on directed datagrams per second."""
     network: Network | None = None
-    """The scan's network layer (scanner.engine.scan.run_scan sets it): directed datagrams wait on
-    its pacer and follow-up calls take its TCP slots. None: unpaced, slots of their own."""
+    """The scan's network layer (scanner.engine.scan.run_scan sets it): directed datagrams and
+    mDNS queries wait on its pacer (the scan's one rate, ``--rate`` and ``--per-host-rate``)
+    and follow-up calls take its TCP slots. None: unpaced, slots of their own."""
 
     def tcp(self) -> Net:
         """The TCP connections follow-up calls (ONVIF XAddrs, UPnP LOCATION) go through."""

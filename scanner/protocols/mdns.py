@@ -187,11 +187,12 @@ async def _run(state: _State, zc: Zeroconf, targets: list[str | None]) -> None:
     await zc.async_wait_for_start()  # a query sent before the sockets are up is lost
     if any(addr is not None for addr in targets):
         _widen(zc)
-    gap = 1.0 / state.ctx.rate if state.ctx.rate > 0 else 0.0
+    pacer = state.ctx.pacer()
     for addr in targets:
+        if addr is not None:  # one query per type it browses, each paced like a datagram
+            for _ in range(len(KNOWN_TYPES) + 1):
+                await pacer.wait(addr)
         _browse(state, zc, addr)
-        if addr is not None and gap:
-            await asyncio.sleep(gap * (len(KNOWN_TYPES) + 1))
     await asyncio.sleep(state.ctx.timeout)
     if state.tasks:
         await asyncio.wait(set(state.tasks), timeout=state.ctx.timeout + 1.0)

@@ -6,8 +6,8 @@ go only to the interface's own directed broadcast address, so they leave through
 interface and no other, and a broadcast address is never a directed target (issue 12,
 item 7). Every datagram is cut at ``limits.DATAGRAM_MAX``,
 repeats and our own looped-back requests are dropped, answers from outside the scope are
-counted and ignored, and directed sends are spaced to ``ctx.rate`` datagrams per second.
-Every directed datagram also waits for the scan's pacer (``ctx.network``), so ``--rate``
+counted and ignored. Every directed datagram waits for the scan's pacer (``ctx.network``,
+the one rate mechanism of a scan: unlimited without one), so ``--rate``
 bounds directed discovery and the port sweep together, and ``--per-host-rate`` holds for
 each target: targets are visited in a shuffled order per exchange, so the probes that run at
 once rarely queue on the same host. The few LAN-wide datagrams (one or three per protocol)
@@ -165,15 +165,8 @@ async def _send_all(
         return
     pacer = ctx.pacer()
     random.shuffle(directed)  # the order of sending is not observable in the results
-    loop = asyncio.get_running_loop()
-    gap = 1.0 / ctx.rate if ctx.rate > 0 else 0.0
-    next_at = loop.time()
     for payload in plan.payloads:  # payload-major: one host's datagrams are spread out
         for address in directed:
-            delay = next_at - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            next_at = max(next_at, loop.time()) + gap
             await pacer.wait(address)
             _send(sock, payload, (address, plan.port), heard)
 
