@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from scanner.errors import DecodeError
 from scanner.limits import DATAGRAM_MAX
-from scanner.parse.kv import decode_text, normalize_mac, parse_port
+from scanner.parse.kv import decode_text, first_value, flat_table, normalize_mac, parse_port
 
 MAGIC = b"\x20\x00\x00\x00DHIP"
 HEADER_LEN = 32
@@ -38,16 +38,11 @@ class DhipReply:
     """deviceInfo keys -> text; nested objects dotted (IPv4Address.IPAddress)."""
 
     def get(self, key: str) -> str | None:
-        return next((v for k, v in self.info if k == key), None)
+        return first_value(self.info, key)
 
     def table(self) -> dict[str, str]:
         """The flat table `dhip.reply` fingerprints match on."""
-        table = dict(self.info)
-        if self.mac is not None:
-            table["mac"] = self.mac
-        if self.method is not None:
-            table["method"] = self.method
-        return table
+        return flat_table(self.info, mac=self.mac, method=self.method)
 
     @property
     def model(self) -> str | None:

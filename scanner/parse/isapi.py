@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import normalize_mac
+from scanner.parse.kv import first_value, flat_table, normalize_mac
 from scanner.parse.xmlsafe import flat_children, parse_xml
 
 
@@ -26,14 +26,11 @@ class IsapiDeviceInfo:
     """False if the document broke off; `fields` holds what came before the break."""
 
     def get(self, key: str) -> str | None:
-        return next((v for k, v in self.fields if k == key), None)
+        return first_value(self.fields, key)
 
     def table(self) -> dict[str, str]:
         """The flat table `isapi.device_info` fingerprints match on."""
-        table = dict(self.fields)
-        if self.namespace:
-            table["xmlns"] = self.namespace
-        return table
+        return flat_table(self.fields, xmlns=self.namespace or None)
 
     @property
     def model(self) -> str | None:

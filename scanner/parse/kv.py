@@ -9,6 +9,7 @@ rroller/dahua issues #9 and #304 (corpus samples s0217, s0263).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scanner.errors import DecodeError
@@ -77,6 +78,25 @@ def add_value(table: dict[str, str], key: str, value: str) -> None:
         table[key] = f"{old} {value}"
 
 
+def first_value(
+    pairs: Iterable[tuple[str, str]], key: str, *, any_case: bool = False
+) -> str | None:
+    """The first value sent under `key` in name/value pairs kept in the order sent, None if
+    there is none; `any_case` compares names without regard to case (TXT keys, headers)."""
+    if any_case:
+        wanted = key.lower()
+        return next((v for k, v in pairs if k.lower() == wanted), None)
+    return next((v for k, v in pairs if k == key), None)
+
+
+def flat_table(pairs: Iterable[tuple[str, str]], **sent: str | None) -> dict[str, str]:
+    """The flat table fingerprints match on: the pairs (the last of a repeated name wins), then
+    each of `sent` (values outside the pairs, e.g. an envelope's) that is not None."""
+    table = dict(pairs)
+    table.update((name, value) for name, value in sent.items() if value is not None)
+    return table
+
+
 @dataclass(frozen=True, slots=True)
 class KvLines:
     """The key=value pairs of one answer, in the order sent."""
@@ -85,7 +105,7 @@ class KvLines:
 
     def get(self, key: str) -> str | None:
         """First value sent for `key`."""
-        return next((v for k, v in self.entries if k == key), None)
+        return first_value(self.entries, key)
 
     def table(self) -> dict[str, str]:
         """key -> value (a repeated key keeps each distinct value, space-joined)."""

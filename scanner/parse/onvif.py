@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from scanner.errors import DecodeError
 from scanner.limits import SCOPES_MAX
-from scanner.parse.kv import decode_text
+from scanner.parse.kv import decode_text, first_value, flat_table
 from scanner.parse.xmlsafe import Element, flat_children, parse_xml
 
 ONVIF_PREFIX = "onvif://www.onvif.org/"
@@ -101,16 +101,11 @@ class DeviceInformation:
     complete: bool = True
 
     def get(self, key: str) -> str | None:
-        return next((v for k, v in self.fields if k == key), None)
+        return first_value(self.fields, key)
 
     def table(self) -> dict[str, str]:
         """The flat table `onvif.device_information` fingerprints match on."""
-        table = dict(self.fields)
-        if self.fault is not None:
-            table["fault"] = self.fault
-        if self.fault_code is not None:
-            table["fault_code"] = self.fault_code
-        return table
+        return flat_table(self.fields, fault=self.fault, fault_code=self.fault_code)
 
     @property
     def manufacturer(self) -> str | None:

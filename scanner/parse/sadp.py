@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import normalize_mac, parse_port
+from scanner.parse.kv import first_value, flat_table, normalize_mac, parse_port
 from scanner.parse.xmlsafe import flat_children, parse_xml
 
 
@@ -26,11 +26,11 @@ class SadpReply:
 
     def get(self, key: str) -> str | None:
         """Value of child element `key` (e.g. 'DeviceSN'), None if absent."""
-        return next((v for k, v in self.fields if k == key), None)
+        return first_value(self.fields, key)
 
     def table(self) -> dict[str, str]:
         """The flat table `sadp.reply` fingerprints match on."""
-        return dict(self.fields)
+        return flat_table(self.fields)
 
     @property
     def model(self) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.errors import DecodeError
+from scanner.parse.kv import first_value
 from scanner.parse.xmlsafe import Element, parse_xml
 
 KEYS = (
@@ -38,7 +39,7 @@ class UpnpDevice:
     fields: tuple[tuple[str, str], ...]
 
     def get(self, key: str) -> str | None:
-        return next((v for k, v in self.fields if k == key), None)
+        return first_value(self.fields, key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from defusedxml.expatreader import DefusedExpatParser
 from scanner.errors import DecodeError
 from scanner.limits import XML_MAX
 from scanner.parse.charset import decode_declared
-from scanner.parse.kv import TOO_LARGE, add_value, decode_text
+from scanner.parse.kv import TOO_LARGE, add_value, decode_text, first_value
 
 DEPTH_MAX = 32
 """Deepest element nesting accepted (real answers nest 6 levels at most)."""
@@ -75,7 +75,7 @@ class Element:
 
     def attr(self, name: str) -> str | None:
         """Value of the attribute written `name` (qualified name, as in the document)."""
-        return next((value for key, value in self.attrs if key == name), None)
+        return first_value(self.attrs, name)
 
     def child(self, tag: str) -> Element | None:
         """First direct child whose local name is `tag`."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import normalize_mac, parse_kv_lines
+from scanner.parse.kv import first_value, normalize_mac, parse_kv_lines
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
 from scanner.protocols.listening import Listening, Memory
@@ -63,7 +63,7 @@ class UbntReply:
     entries: tuple[tuple[str, str], ...]
 
     def get(self, key: str) -> str | None:
-        return next((v for k, v in self.entries if k == key), None)
+        return first_value(self.entries, key)
 
     def text(self) -> str:
         """The ``ubnt.reply`` value: one ``key=value`` line per TLV, in the order sent."""
