@@ -8,6 +8,7 @@ rroller/dahua issues #9 and #304 (corpus samples s0217, s0263).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -40,6 +41,21 @@ def decode_text(data: bytes | str, *, limit: int = XML_MAX) -> str:
     if len(data) > limit:
         raise DecodeError(TOO_LARGE)
     return bytes(data).decode("utf-8", "replace")
+
+
+def load_json(text: str, what: str) -> object:
+    """`text` as JSON; DecodeError ``<what> JSON broken: ...`` when it is not JSON or nests
+    deeper than the interpreter's recursion limit."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"{what} JSON broken: {str(exc)[:80]}") from exc
+
+
+def json_section(document: object, key: str) -> dict[str, object] | None:
+    """The JSON object under `key` of the JSON object `document`; None if either is not one."""
+    section = document.get(key) if isinstance(document, dict) else None
+    return section if isinstance(section, dict) else None
 
 
 def normalize_mac(text: str) -> str | None:

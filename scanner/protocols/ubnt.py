@@ -17,17 +17,14 @@ from __future__ import annotations
 import ipaddress
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
 from scanner.parse.kv import first_value, normalize_mac, parse_kv_lines
+from scanner.protocols.asked import ExchangeProbe, heard_by
 from scanner.protocols.field import FieldSpec
-from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
-from scanner.protocols.listening import Listening, Memory
-from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
-
-if TYPE_CHECKING:
-    from scanner.passive.heard import Heard
+from scanner.protocols.lan import Findings
+from scanner.protocols.listening import Listening
+from scanner.protocols.udp import Datagram, UdpPlan
 
 PORT = 10001
 GROUP = "233.89.188.1"
@@ -121,23 +118,19 @@ def read_answer(datagram: Datagram, findings: Findings) -> bool:
     return True
 
 
-class UbntProbe:
-    name = "ubnt"
-
-    async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
-        return judge(self.name, await exchange(ctx, PLAN), read_answer)
+class UbntProbe(ExchangeProbe):
+    def __init__(self) -> None:
+        super().__init__("ubnt", PLAN, read_answer)
 
 
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).
 FIELDS = (FieldSpec("ubnt.reply", table=lambda value: parse_kv_lines(value).table()),)
 
 
-def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
-    """Answers to anyone's search (Ubiquiti devices answer by broadcast)."""
-    data = datagram.data
-    if len(data) >= 4 and data[2:4] == b"\x00\x00":
-        return False  # a request (01 00 00 00, 02 08 00 00): no TLVs
-    return read_answer(datagram, heard.findings_for("ubnt"))
+def is_request(data: bytes) -> bool:
+    """A request (01 00 00 00, 02 08 00 00): no TLVs."""
+    return len(data) >= 4 and data[2:4] == b"\x00\x00"
 
 
-LISTENING = Listening("ubnt", PORT, (GROUP,), hear)
+#: Answers to anyone's search are read (Ubiquiti devices answer by broadcast).
+LISTENING = Listening("ubnt", PORT, (GROUP,), heard_by("ubnt", read_answer, is_request))
