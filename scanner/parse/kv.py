@@ -114,6 +114,27 @@ def flat_table(pairs: Iterable[tuple[str, str]], **sent: str | None) -> dict[str
 
 
 @dataclass(frozen=True, slots=True)
+class Fields:
+    """A parser's record whose facts are name/value pairs kept in the order sent (a reply's
+    child elements or TLVs); a record with more (an envelope, a namespace) extends it."""
+
+    fields: tuple[tuple[str, str], ...]
+
+    def get(self, key: str) -> str | None:
+        """The first value sent under `key`, None if there is none."""
+        return first_value(self.fields, key)
+
+    def mac_sent(self, key: str) -> str | None:
+        """The MAC sent under `key` as aa:bb:cc:dd:ee:ff; None if none or not a MAC."""
+        raw = self.get(key)
+        return None if raw is None else normalize_mac(raw)
+
+    def table(self) -> dict[str, str]:
+        """The flat table fingerprints match on."""
+        return flat_table(self.fields)
+
+
+@dataclass(frozen=True, slots=True)
 class KvLines:
     """The key=value pairs of one answer, in the order sent."""
 

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from scanner.errors import DecodeError
 from scanner.limits import SCOPES_MAX
-from scanner.parse.kv import decode_text, first_value, flat_table
+from scanner.parse.kv import Fields, decode_text, flat_table
 from scanner.parse.xmlsafe import Element, flat_children, parse_xml
 
 ONVIF_PREFIX = "onvif://www.onvif.org/"
@@ -89,19 +89,15 @@ def _categorise(scope: str) -> tuple[str, str]:
 
 
 @dataclass(frozen=True, slots=True)
-class DeviceInformation:
-    """A GetDeviceInformationResponse, or the Fault sent instead."""
+class DeviceInformation(Fields):
+    """A GetDeviceInformationResponse, or the Fault sent instead: its `fields` are
+    Manufacturer, Model, FirmwareVersion, SerialNumber, HardwareId (as sent)."""
 
-    fields: tuple[tuple[str, str], ...]
-    """Manufacturer, Model, FirmwareVersion, SerialNumber, HardwareId (as sent)."""
     fault: str | None = None
     """The Fault's reason text ('Sender not Authorized'), None for a real answer."""
     fault_code: str | None = None
     """The Fault's most specific code ('ter:NotAuthorized')."""
     complete: bool = True
-
-    def get(self, key: str) -> str | None:
-        return first_value(self.fields, key)
 
     def table(self) -> dict[str, str]:
         """The flat table `onvif.device_information` fingerprints match on."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import first_value
+from scanner.parse.kv import Fields
 from scanner.parse.xmlsafe import Element, parse_xml
 
 KEYS = (
@@ -33,13 +33,8 @@ DEVICES_MAX = 16
 
 
 @dataclass(frozen=True, slots=True)
-class UpnpDevice:
+class UpnpDevice(Fields):
     """One <device> element: the KEYS it carries, values as sent."""
-
-    fields: tuple[tuple[str, str], ...]
-
-    def get(self, key: str) -> str | None:
-        return first_value(self.fields, key)
 
 
 @dataclass(frozen=True, slots=True)

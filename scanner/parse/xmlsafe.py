@@ -155,6 +155,21 @@ def flat_children(element: Element, *, depth: int = 3) -> dict[str, str]:
     return table
 
 
+def flat_root(
+    data: bytes | str, tag: str, name: str, article: str = "a"
+) -> tuple[XmlDocument, dict[str, str]]:
+    """A flat document (SADP, ISAPI): the document and its root's flat_children. DecodeError
+    ``not <article> <name> (root element 'x')`` when the root is not `tag`, ``<name> is
+    empty`` when it has no children."""
+    document = parse_xml(data)
+    if document.root.tag != tag:
+        raise DecodeError(f"not {article} {name} (root element {document.root.tag!r})")
+    fields = flat_children(document.root)
+    if not fields:
+        raise DecodeError(f"{name} is empty")
+    return document, fields
+
+
 def _sanitised_text(data: bytes | str) -> str:
     if isinstance(data, str):
         text = decode_text(data, limit=XML_MAX)

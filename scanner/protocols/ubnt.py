@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import first_value, normalize_mac, parse_kv_lines
+from scanner.parse.kv import Fields, normalize_mac, parse_kv_lines
 from scanner.protocols.asked import ExchangeProbe, heard_by
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import Findings
@@ -55,16 +55,14 @@ PLAN = UdpPlan(PORT, (REQUEST,), groups=(GROUP,), broadcast=True)
 
 
 @dataclass(frozen=True, slots=True)
-class UbntReply:
-    version: int
-    entries: tuple[tuple[str, str], ...]
+class UbntReply(Fields):
+    """The TLVs of an answer as named `fields` (TLV_NAMES), and the protocol version."""
 
-    def get(self, key: str) -> str | None:
-        return first_value(self.entries, key)
+    version: int
 
     def text(self) -> str:
         """The ``ubnt.reply`` value: one ``key=value`` line per TLV, in the order sent."""
-        return "\n".join(f"{k}={v}" for k, v in self.entries)
+        return "\n".join(f"{k}={v}" for k, v in self.fields)
 
     @property
     def mac(self) -> str | None:
@@ -92,7 +90,7 @@ def parse_ubnt(data: bytes) -> UbntReply:
         offset += 3 + size
     if not entries:
         raise DecodeError("Ubiquiti answer holds no TLV")
-    return UbntReply(data[0], tuple(entries))
+    return UbntReply(tuple(entries), data[0])
 
 
 def _entry(kind: int, value: bytes) -> tuple[str, str]:
