@@ -35,12 +35,11 @@ sys.path.insert(0, str(ROOT))
 from scanner.errors import DecodeError  # noqa: E402
 from scanner.parse import (  # noqa: E402
     auth,
-    fields,
     html,
-    http,
     isapi,
     kv,
     mdns,
+    message,
     onvif,
     rtsp,
     tls,
@@ -52,7 +51,7 @@ from scanner.parse import sadp as sadp_parse  # noqa: E402
 from scanner.parse import ssdp as ssdp_parse  # noqa: E402
 from scanner.parse import wsd as wsd_parse  # noqa: E402
 from scanner.parse import xm as xm_parse  # noqa: E402
-from scanner.protocols import dhip, sadp, ssdp, ubnt, wsd, xm  # noqa: E402
+from scanner.protocols import dhip, registry, sadp, ssdp, ubnt, wsd, xm  # noqa: E402
 from scanner.protocols.banner import banner_text  # noqa: E402
 from scanner.protocols.lan import Findings, http_target  # noqa: E402
 from scanner.protocols.udp import Datagram  # noqa: E402
@@ -146,10 +145,10 @@ def _text(call: Callable[[str], object]) -> Callable[[bytes], object]:
 
 def _all_fields(data: bytes) -> None:
     text = data.decode("utf-8", "replace")
-    for field in sorted(fields.STRUCTURED_FIELDS):
+    for field in sorted(registry.STRUCTURED_FIELDS):
         with contextlib.suppress(DecodeError):
-            fields.parse_field(field, text)
-        fields.derived(field, text)
+            registry.parse_field(field, text)
+        registry.derived(field, text)
 
 
 def _url(data: bytes) -> None:
@@ -199,7 +198,7 @@ TARGETS: dict[str, Target] = {
         "xml",
         lambda: [*captures(".devinfo.xml", ".onvif-fault.xml"), hostile.soap_billion_laughs()],
         onvif.parse_device_information),
-    "onvif.parse_scopes": ("text", lambda: captures(".scopes.txt"), onvif.parse_scopes),
+    "wsd.parse_scopes": ("text", lambda: captures(".scopes.txt"), wsd_parse.parse_scopes),
     "upnp.parse_upnp_description": (
         "xml", lambda: [*captures(".upnp.xml"), hostile.upnp_billion_laughs()],
         upnp.parse_upnp_description),
@@ -214,15 +213,15 @@ TARGETS: dict[str, Target] = {
     "xm.parse_xm_table": ("json", lambda: captures(".xm.json") + answers("xm"),
                           xm_parse.parse_xm_table),
     "ubnt.parse_ubnt": ("binary", lambda: answers("ubnt"), ubnt.parse_ubnt),
-    "http.parse_head": ("text", lambda: http_answers("http"), http.parse_head),
+    "http.parse_head": ("text", lambda: http_answers("http"), message.parse_head),
     "rtsp.parse_rtsp_head": ("text", lambda: http_answers("rtsp"), rtsp.parse_rtsp_head),
     "http.ChunkedDecoder": ("text", lambda: chunked(captures(".xml")),
-                            lambda data: http.ChunkedDecoder().feed(data)),
+                            lambda data: message.ChunkedDecoder().feed(data)),
     "http.decode_content(gzip)": ("binary", lambda: [gzip.compress(c) for c in captures(".xml")],
-                                  lambda data: http.decode_content(data, "gzip", 256 * 1024)),
+                                  lambda data: message.decode_content(data, "gzip", 256 * 1024)),
     "http.decode_content(deflate)": (
         "binary", lambda: [zlib.compress(c) for c in captures(".xml")],
-        lambda data: http.decode_content(data, "deflate", 256 * 1024)),
+        lambda data: message.decode_content(data, "deflate", 256 * 1024)),
     "rtsp.sdp_text": ("text", lambda: bodies("rtsp"), rtsp.sdp_text),
     "tls.certificate_names": ("binary", certificates, tls.certificate_names),
     "html.title": ("text", lambda: bodies("http"),

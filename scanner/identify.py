@@ -20,14 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+from scanner import limits
 from scanner.errors import UsageError
-from scanner.limits import (
-    IDENTIFY_HOSTS_MAX,
-    IDENTIFY_LINE_MAX,
-    IDENTIFY_TEXT_MAX,
-    OBSERVATIONS_PER_HOST_MAX,
-    VALUE_MAX,
-)
 from scanner.model import Observation
 from scanner.protocols.registry import FIELDS
 
@@ -47,7 +41,8 @@ def read_observations(stream: TextIO, source: str, warn: Warn) -> IdentifyInput:
     for number, line in _lines(stream):
         where = f"{source}:{number}"
         if line is None:
-            warn(f"camscan: warning: {where}: line longer than {IDENTIFY_LINE_MAX // 1024} KiB "
+            kib = limits.IDENTIFY_LINE_MAX // 1024
+            warn(f"camscan: warning: {where}: line longer than {kib} KiB "
                  "skipped (one observation per line)")
             skipped += 1
             continue
@@ -63,25 +58,25 @@ def read_observations(stream: TextIO, source: str, warn: Warn) -> IdentifyInput:
             continue
         kept = by_host.get(obs.host)
         if kept is None:
-            if len(by_host) >= IDENTIFY_HOSTS_MAX:
+            if len(by_host) >= limits.IDENTIFY_HOSTS_MAX:
                 raise UsageError(
-                    f"camscan: {where}: more than {IDENTIFY_HOSTS_MAX} hosts in {source} "
+                    f"camscan: {where}: more than {limits.IDENTIFY_HOSTS_MAX} hosts in {source} "
                     "(split the input into several files)"
                 )
             kept = by_host[obs.host] = []
-        if len(kept) >= OBSERVATIONS_PER_HOST_MAX:
+        if len(kept) >= limits.OBSERVATIONS_PER_HOST_MAX:
             capped += 1
             continue
         text += len(obs.value)
-        if text > IDENTIFY_TEXT_MAX:
+        if text > limits.IDENTIFY_TEXT_MAX:
             raise UsageError(
-                f"camscan: {where}: more than {IDENTIFY_TEXT_MAX // 1024 // 1024} MiB of "
+                f"camscan: {where}: more than {limits.IDENTIFY_TEXT_MAX // 1024 // 1024} MiB of "
                 f"observation values in {source} (split the input into several files)"
             )
         kept.append(obs)
     if capped:
         warn(f"camscan: warning: {source}: {capped} observations past "
-             f"{OBSERVATIONS_PER_HOST_MAX} for one host skipped")
+             f"{limits.OBSERVATIONS_PER_HOST_MAX} for one host skipped")
     return IdentifyInput(by_host, skipped + capped)
 
 
@@ -90,15 +85,15 @@ def _lines(stream: TextIO) -> Iterator[tuple[int, str | None]]:
     rest is read past in bounded pieces rather than held whole."""
     number = 0
     while True:
-        line = stream.readline(IDENTIFY_LINE_MAX + 1)
+        line = stream.readline(limits.IDENTIFY_LINE_MAX + 1)
         if not line:
             return
         number += 1
-        if len(line) <= IDENTIFY_LINE_MAX:
+        if len(line) <= limits.IDENTIFY_LINE_MAX:
             yield number, line
             continue
         while line and not line.endswith("\n"):
-            line = stream.readline(IDENTIFY_LINE_MAX)
+            line = stream.readline(limits.IDENTIFY_LINE_MAX)
         yield number, None
 
 
@@ -140,7 +135,7 @@ def _observation(line: str, where: str) -> Observation:
     ):
         raise UsageError(f"camscan: {where}: port must be a number from 1 to 65535")
     probe = item.get("probe") if isinstance(item.get("probe"), str) else "identify"
-    return Observation(host, port, str(probe), field, value[:VALUE_MAX])
+    return Observation(host, port, str(probe), field, value[:limits.VALUE_MAX])
 
 
 def _why(exc: Exception) -> str:

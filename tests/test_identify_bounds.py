@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scanner import identify
+from scanner import limits
 from scanner.cli import main
 from scanner.identify import read_observations
 from scanner.limits import IDENTIFY_LINE_MAX, OBSERVATIONS_PER_HOST_MAX, VALUE_MAX
@@ -84,11 +84,11 @@ def test_too_many_hosts_or_too_much_text_is_a_usage_error(
 ) -> None:
     """More hosts than IDENTIFY_HOSTS_MAX, or more value text than IDENTIFY_TEXT_MAX: one
     line naming the line reached and the fix, exit 2."""
-    monkeypatch.setattr(identify, "IDENTIFY_HOSTS_MAX", 3)
+    monkeypatch.setattr(limits, "IDENTIFY_HOSTS_MAX", 3)
     lines = [json.dumps({**GOOD, "host": f"192.0.2.{n}"}) for n in range(1, 6)]
     code, _, err = _run(tmp_path, "\n".join(lines) + "\n", capsys)
     assert code == 2 and ":4: more than 3 hosts" in err and "split the input" in err
-    monkeypatch.setattr(identify, "IDENTIFY_TEXT_MAX", 1024 * 1024)
+    monkeypatch.setattr(limits, "IDENTIFY_TEXT_MAX", 1024 * 1024)
     lines = [json.dumps({**GOOD, "value": f"{n:04d}" + "v" * VALUE_MAX}) for n in range(70)]
     code, _, err = _run(tmp_path, "\n".join(lines) + "\n", capsys)
     assert code == 2 and ":65: more than 1 MiB of observation values" in err

@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-module-cycles", type=int, default=0)
     parser.add_argument("--max-room-cycles", type=int, default=0)
     parser.add_argument("--max-private", type=int, default=0)
-    parser.add_argument("--max-homes", type=int, default=8)
+    parser.add_argument("--max-homes", type=int, default=3)
     parser.add_argument("-v", "--verbose", action="store_true", help="list the detail")
     args = parser.parse_args(argv)
     known = modules(args.root)

@@ -16,8 +16,9 @@ to a camera is unverified, so it is no reason to hand out the password; ONVIF's 
 (PasswordDigest) only when the device's SOAP fault asked for a login. One credential set per
 host, and the first refused login ends all work with that host: camscan never guesses
 (a Dahua device locks its account after 5 failures for 300 s; README, Safety). Over HTTPS
-every request of a session goes through ``secret_context`` (TLS 1.2 or later at the default
-security level): a device that speaks only TLS 1.0 or weak ciphers gets no secret.
+every request of a session goes through scanner.net.secure's ``secret_context`` (TLS 1.2 or
+later at the default security level): a device that speaks only TLS 1.0 or weak ciphers gets
+no secret.
 
 Each step is a protocol's ``credentialed`` hook (scanner.protocols.isapi, magicbox, onvif),
 tried in the registry's order through one scanner.protocols.login.Session. Our own HTTP

@@ -8,7 +8,8 @@ connection is checked against the one scope. The modules:
 
 - tcp: scope-checked, slot-limited, paced TCP connections and bounded reads;
 - connector: the batched non-blocking connect loop of the port sweep;
-- pacer: the global and per-host rate every connect and directed datagram waits on.
+- pacer: the global and per-host rate every connect and directed datagram waits on;
+- secure: the TLS client contexts (the permissive probing one, the strict one for secrets).
 
 The one exception is a sweep helper of scanner.engine.farm: another process, which builds its own
 Network from its share of the rate (SweepJob).

@@ -1,10 +1,5 @@
-"""ONVIF scope lists and GetDeviceInformation answers.
-
-Scopes (ONVIF Core spec §7.3.2.2; captures in tests/fixtures/captures/*.scopes.txt, SOURCES.md):
-space-separated URIs, percent-encoded, mostly ``onvif://www.onvif.org/<category>/<value>``.
-The standard categories become keys (name, hardware, location, MAC, type, Profile); every
-other scope (vendor trees such as ``onvif://www.onvif.org/avigilon/...``, ``dvtel://...``)
-is kept under ``other`` so fingerprints can still see it.
+"""ONVIF GetDeviceInformation answers (the scopes a device announces are WS-Discovery's:
+scanner.parse.wsd).
 
 GetDeviceInformation usually needs credentials (agsh/onvif#184): the SOAP Fault a device sends
 instead is a result, not an error, and is recorded under ``fault``.
@@ -12,80 +7,11 @@ instead is a result, not an error, and is recorded under ``fault``.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from scanner.errors import DecodeError
-from scanner.limits import SCOPES_MAX
-from scanner.parse.kv import Fields, decode_text, flat_table
+from scanner.parse.kv import Fields, flat_table
 from scanner.parse.xmlsafe import Element, flat_children, parse_xml
-
-ONVIF_PREFIX = "onvif://www.onvif.org/"
-_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
-# category as written (any case) -> table key
-_CATEGORIES = {
-    "name": "name",
-    "hardware": "hardware",
-    "location": "location",
-    "mac": "mac",
-    "type": "type",
-    "profile": "profile",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Scopes:
-    """One device's scope list, percent-decoded, sorted by category."""
-
-    all: tuple[str, ...]
-    """Every scope URI, decoded, in the order sent (at most SCOPES_MAX)."""
-    name: tuple[str, ...] = ()
-    hardware: tuple[str, ...] = ()
-    location: tuple[str, ...] = ()
-    """The path after location/ ('country/china', 'city/hangzhou')."""
-    mac: tuple[str, ...] = ()
-    type: tuple[str, ...] = ()
-    profile: tuple[str, ...] = ()
-    other: tuple[str, ...] = ()
-    """Whole URIs outside the categories above (vendor scopes, other schemes)."""
-
-    def table(self) -> dict[str, str]:
-        """The flat table `onvif.scopes` fingerprints match on (empty categories omitted)."""
-        table = {
-            key: " ".join(values)
-            for key in (*_CATEGORIES.values(), "other")
-            if (values := getattr(self, key))
-        }
-        table["all"] = " ".join(self.all)
-        return table
-
-
-def parse_scopes(data: bytes | str) -> Scopes:
-    """Parse a space-separated scope list; DecodeError if it holds no URI at all.
-
-    Tokens that are not URIs (a stray backslash, 'xaddrs:') are ignored.
-    """
-    tokens = [t for t in decode_text(data).split() if _URI.fullmatch(t)][:SCOPES_MAX]
-    if not tokens:
-        raise DecodeError("no scope URIs")
-    decoded = tuple(unquote(t, errors="replace") for t in tokens)
-    buckets: dict[str, list[str]] = {key: [] for key in (*_CATEGORIES.values(), "other")}
-    for scope in decoded:
-        key, value = _categorise(scope)
-        if value and value not in buckets[key]:
-            buckets[key].append(value)
-    return Scopes(all=decoded, **{key: tuple(values) for key, values in buckets.items()})
-
-
-def _categorise(scope: str) -> tuple[str, str]:
-    """'onvif://www.onvif.org/name/Dahua' -> ('name', 'Dahua'); unknown -> ('other', scope)."""
-    if scope[: len(ONVIF_PREFIX)].lower() == ONVIF_PREFIX:
-        category, _, value = scope[len(ONVIF_PREFIX) :].partition("/")
-        key = _CATEGORIES.get(category.lower())
-        if key is not None:
-            return key, value.strip()
-    return "other", scope
 
 
 @dataclass(frozen=True, slots=True)

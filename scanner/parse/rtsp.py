@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from scanner import limits
 from scanner.errors import DecodeError
-from scanner.parse.http import ResponseHead, parse_head
+from scanner.parse.message import ResponseHead, parse_head
 from scanner.parse.text import cap_text
 
 

@@ -1,13 +1,13 @@
-"""Link-layer frames (sniffed or from a capture) -> the datagram, DHCP, ARP and TCP readers.
+"""Link-layer frames (sniffed or from a capture) -> the protocols' frame, datagram and stream
+readers.
 
 scapy decodes the frame; camscan decodes nothing below the discovery payloads itself but
 the fixed header fields a cheap pre-filter looks at (:func:`wanted`), so a busy link costs
 scapy's time only for frames on the ports camscan understands. IPv4 fragments are put back
 together (WS-Discovery answers are often larger than one Ethernet frame), within bounds.
 
-- ARP (requests and replies): the sender's address and MAC -> ``mac``.
-- DHCP (UDP 67/68): a client's option 12 (host name) and 60 (vendor class) -> ``dhcp.*``,
-  under the address it asks for (option 50), holds (ciaddr) or is given (a server's yiaddr).
+- a frame of a protocol below the discovery ports (ARP by its layer, DHCP by its UDP ports)
+  -> that protocol's ``FRAME`` hook (``FRAMES`` in scanner.protocols.registry);
 - UDP on a discovery port -> scanner.passive.datagrams.
 - TCP on a camera port -> scanner.passive.streams (captures only).
 
@@ -18,7 +18,6 @@ since devices announce the same over IPv4 and a second address would split one d
 from __future__ import annotations
 
 import bisect
-import ipaddress
 import struct
 from collections import OrderedDict
 from collections.abc import Set as AbstractSet
@@ -26,18 +25,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scapy.error import Scapy_Exception
-from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.inet import IP, TCP, UDP
-from scapy.layers.l2 import ARP, Ether
+from scapy.layers.l2 import Ether
 
-from scanner.parse.kv import normalize_mac
-from scanner.parse.text import cap_text
 from scanner.passive.datagrams import ANNOUNCING, PORTS, DatagramReader, protocol_of
 from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams
+from scanner.protocols.registry import FRAMES
 
-DHCP_PORTS = frozenset((67, 68))
-UDP_PORTS = frozenset(PORTS) | DHCP_PORTS
+LAYER_READINGS = tuple(reading for reading in FRAMES if reading.layer is not None)
+UDP_READINGS = tuple(reading for reading in FRAMES if reading.udp_ports)
+ETHERTYPES = frozenset(reading.ethertype for reading in FRAMES if reading.ethertype)
+UDP_PORTS = frozenset(PORTS).union(*(reading.udp_ports for reading in FRAMES))
 FRAGMENTED_MAX = 64
 """Datagrams being put back together at once; the oldest is dropped beyond this."""
 DATAGRAM_BYTES_MAX = 65_535
@@ -47,9 +46,6 @@ datagram is given up."""
 FRAGMENT_BYTES_MAX = 2 * 1024 * 1024
 """Fragment payload bytes held at once over all datagrams: the oldest datagrams are given up
 to make room (issue 12: overlapping fragments once grew one capture to 1.1 GB)."""
-ARP_ETHERNET = (1, 6)
-"""ARP hardware types with 6-byte MACs: Ethernet (1) and IEEE 802 (6), RFC 826/1042."""
-_IPV4 = 0x0800
 REFUSED = "IPv4 fragments refused (overlapping, repeated offset, too many or too long)"
 
 
@@ -60,7 +56,7 @@ def wanted(frame: bytes, tcp_ports: AbstractSet[int] = frozenset()) -> bool:
     if frame[12:14] == b"\x81\x00":  # one 802.1Q tag
         offset = 16
     kind = frame[offset : offset + 2]
-    if kind == b"\x08\x06":
+    if kind in ETHERTYPES:
         return True
     ip = offset + 2
     if kind != b"\x08\x00" or len(frame) < ip + 20:
@@ -83,14 +79,6 @@ def _payload(layer: Any) -> bytes:
     payload = layer.payload
     original = getattr(payload, "original", None)
     return bytes(original) if original else bytes(payload)  # a packet made, not dissected
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    if not isinstance(value, str):
-        return None
-    return cap_text(" ".join(value.replace("\0", " ").split()), 255) or None
 
 
 @dataclass
@@ -194,24 +182,6 @@ class _Defragmenter:
             self.held -= gone.held
 
 
-def _arp_sender(arp: Any) -> tuple[str, str | None] | None:
-    """(address, MAC) of an ARP packet's sender, or None unless it is IPv4 over Ethernet
-    with the lengths that go with it (RFC 826: hlen 6, plen 4). scapy reads the addresses
-    by the lengths the frame claims, so another plen gave bytes where an address belongs
-    (issue 12, item 2)."""
-    if int(arp.hwtype) not in ARP_ETHERNET or int(arp.ptype) != _IPV4:
-        return None
-    if int(arp.hwlen) != 6 or int(arp.plen) != 4:
-        return None
-    if not isinstance(arp.psrc, str) or not isinstance(arp.hwsrc, str):
-        return None
-    try:
-        ip = str(ipaddress.IPv4Address(arp.psrc))
-    except ValueError:
-        return None
-    return ip, normalize_mac(arp.hwsrc)
-
-
 class FrameReader:
     """Reads scapy packets into a :class:`Heard` (see the module docstring)."""
 
@@ -277,9 +247,10 @@ class FrameReader:
             self.heard.fault(exc)
 
     def _read(self, packet: Any) -> None:
-        if ARP in packet:
-            self._arp(packet[ARP])
-            return
+        for reading in LAYER_READINGS:
+            if reading.layer in packet:
+                reading.hear(self.heard, "", packet[reading.layer])
+                return
         ip = packet.getlayer(IP)
         if ip is None:
             return
@@ -299,27 +270,12 @@ class FrameReader:
             self.heard.open_port(key[0], key[1])
         streams.feed(key, int(tcp.seq), bool(flags & 0x02), _payload(tcp))
 
-    def _arp(self, arp: Any) -> None:
-        tally = self.heard.tally("arp")
-        sender = _arp_sender(arp)
-        if sender is None:
-            tally.errors += 1  # not IPv4 over Ethernet, or lengths that lie: dropped, counted
-            return
-        if int(arp.op) not in (1, 2):
-            return
-        ip, mac = sender
-        if ip == "0.0.0.0" or mac is None:
-            tally.ignored += 1  # an ARP probe (RFC 5227): the address is not yet claimed
-            return
-        tally.messages += 1
-        self.heard.pair("arp", ip, mac)
-        self.heard.ok("arp", ip)
-
     def _udp(self, source: str, udp: Any) -> None:
         ports = (int(udp.sport), int(udp.dport))
-        if ports[0] in DHCP_PORTS and ports[1] in DHCP_PORTS:
-            self._dhcp(source, udp)
-            return
+        for reading in UDP_READINGS:
+            if ports[0] in reading.udp_ports and ports[1] in reading.udp_ports:
+                reading.hear(self.heard, source, udp)
+                return
         protocol = protocol_of(*ports)
         if protocol is None:
             return
@@ -327,31 +283,3 @@ class FrameReader:
         if self.streams is not None and protocol in ANNOUNCING:
             for port in self.datagrams.announced_ports(source):
                 self.streams.follow(port)
-
-    def _dhcp(self, source: str, udp: Any) -> None:
-        tally = self.heard.tally("dhcp")
-        bootp, dhcp = udp.getlayer(BOOTP), udp.getlayer(DHCP)
-        mac = normalize_mac(bytes(bootp.chaddr[:6]).hex()) if bootp is not None else None
-        if bootp is None or dhcp is None or mac is None:
-            tally.errors += 1
-            return
-        options = {o[0]: o[1] for o in dhcp.options if isinstance(o, tuple) and len(o) > 1}
-        if int(bootp.op) == 2:  # a server's answer: it says which address the client has
-            tally.ignored += 1
-            if str(bootp.yiaddr) != "0.0.0.0":
-                self.heard.map_mac(mac, str(bootp.yiaddr))
-            return
-        client = self.heard.dhcp_client(mac)
-        if client is None:
-            return
-        tally.messages += 1
-        client.hostname = _text(options.get("hostname")) or client.hostname
-        client.vendor_class = _text(options.get("vendor_class_id")) or client.vendor_class
-        relayed = str(bootp.giaddr) != "0.0.0.0"  # then `source` is the relay's address
-        for address in (str(bootp.ciaddr), "0.0.0.0" if relayed else source):
-            if address != "0.0.0.0":
-                client.ip = address
-                break
-        requested = options.get("requested_addr")
-        if isinstance(requested, str) and requested != "0.0.0.0":
-            client.requested = requested

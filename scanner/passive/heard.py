@@ -19,16 +19,16 @@ from dataclasses import dataclass, field
 from scanner import limits
 from scanner.errors import bug_detail
 from scanner.model import Outcome, ProbeStatus
+from scanner.protocols.host import Recorder
 from scanner.protocols.lan import Findings
-from scanner.protocols.registry import LISTENING
+from scanner.protocols.registry import FRAMES, LISTENING
 
 HOSTS_MAX = 4096
 """Most hosts kept: a flood of spoofed sources costs a known amount of memory."""
 DHCP_CLIENTS_MAX = 4096
 IGNORED = {
     **{listening.name: listening.ignored for listening in LISTENING},
-    "arp": "ARP probes",
-    "dhcp": "server answers",
+    **{reading.name: reading.ignored for reading in FRAMES},
 }
 """What a protocol's ignored messages were: none of them is a device speaking of itself."""
 
@@ -122,6 +122,13 @@ class Heard:
         findings.add(host, port, field_name, value)
         if len(findings.observations) > before:  # a repeat costs nothing
             self.text += size
+
+    def store(self, rec: Recorder) -> None:
+        """One message a probe's recorder read from a capture: its observations, counted."""
+        for item in rec.items:
+            self.add(rec.probe, item.host, item.port, item.field, item.value)
+        self.tally(rec.probe).messages += 1
+        self.ok(rec.probe, rec.host)
 
     def ok(self, protocol: str, host: str, detail: str = "") -> None:
         if self.accept(host):

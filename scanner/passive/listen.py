@@ -37,6 +37,7 @@ from scanner.net.udp import IP_PKTINFO, open_group_socket
 from scanner.passive.datagrams import GROUPS, PORTS
 from scanner.passive.frames import FrameReader, wanted
 from scanner.passive.heard import Heard
+from scanner.protocols.registry import RAW_ONLY
 
 FRAME_MAX = 65_535 + 64
 BURST = 256
@@ -135,7 +136,7 @@ def _sockets(plan: ListenPlan, heard: Heard, loop: _Loop) -> Iterator[tuple[Any,
             except OSError as exc:  # e.g. an interface that is not Ethernet-like
                 why = f"raw capture failed: {exc.strerror or exc}"
         if mode == "sockets":
-            heard.skipped.update(arp=why, dhcp=why)
+            heard.skipped.update(dict.fromkeys(RAW_ONLY, why))
             for port, protocol in PORTS.items():
                 try:
                     sock = open_group_socket(port, GROUPS[protocol], loop.ifindex)

@@ -4,7 +4,8 @@ An ARP request is a broadcast on one link, so the sweep runs only on the interfa
 only for in-scope addresses of that interface's subnets. Raw sockets need root or
 CAP_NET_RAW; without them the probe reports ``skipped: needs root`` and reads
 ``/proc/net/arp`` instead, which holds the MACs of hosts this machine has talked to (after the
-unicast sweep and the discovery answers, that is most of the LAN).
+unicast sweep and the discovery answers, that is most of the LAN). Heard passively
+(``FRAME``), every ARP request and reply names its sender's address and MAC.
 """
 
 from __future__ import annotations
@@ -13,17 +14,28 @@ import asyncio
 import ipaddress
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scapy.layers.l2 import ARP
 
 from scanner.model import Observation, Outcome, ProbeStatus
 from scanner.net.layer2 import arp_sweep
 from scanner.parse.kv import normalize_mac
 from scanner.protocols.field import FieldSpec
+from scanner.protocols.frame import FrameReading
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
+from scanner.protocols.spec import ProtocolSpec
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 
 NEIGHBOUR_TABLE = Path("/proc/net/arp")
 SWEEP_MAX = 4096
 """Most addresses swept at once (a /20); a bigger scope is swept only where it meets the link."""
 _COMPLETE = 0x2
+ARP_ETHERNET = (1, 6)
+"""ARP hardware types with 6-byte MACs: Ethernet (1) and IEEE 802 (6), RFC 826/1042."""
+_IPV4 = 0x0800
 _CAP_NET_RAW = 13
 
 
@@ -120,3 +132,47 @@ def _neighbours(ctx: DiscoveryContext, why: str) -> DiscoveryResult:
 
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).
 FIELDS = (FieldSpec("mac"),)
+
+
+def _sender(arp: Any) -> tuple[str, str | None] | None:
+    """(address, MAC) of an ARP packet's sender, or None unless it is IPv4 over Ethernet
+    with the lengths that go with it (RFC 826: hlen 6, plen 4). scapy reads the addresses
+    by the lengths the frame claims, so another plen gave bytes where an address belongs
+    (issue 12, item 2)."""
+    if int(arp.hwtype) not in ARP_ETHERNET or int(arp.ptype) != _IPV4:
+        return None
+    if int(arp.hwlen) != 6 or int(arp.plen) != 4:
+        return None
+    if not isinstance(arp.psrc, str) or not isinstance(arp.hwsrc, str):
+        return None
+    try:
+        ip = str(ipaddress.IPv4Address(arp.psrc))
+    except ValueError:
+        return None
+    return ip, normalize_mac(arp.hwsrc)
+
+
+def hear_frame(heard: Heard, _source: str, arp: Any) -> None:
+    """One ARP request or reply heard: its sender's (address, MAC) pair."""
+    tally = heard.tally("arp")
+    sender = _sender(arp)
+    if sender is None:
+        tally.errors += 1  # not IPv4 over Ethernet, or lengths that lie: dropped, counted
+        return
+    if int(arp.op) not in (1, 2):
+        return
+    ip, mac = sender
+    if ip == "0.0.0.0" or mac is None:
+        tally.ignored += 1  # an ARP probe (RFC 5227): the address is not yet claimed
+        return
+    tally.messages += 1
+    heard.pair("arp", ip, mac)
+    heard.ok("arp", ip)
+
+
+FRAME = FrameReading("arp", hear_frame, layer=ARP, ethertype=b"\x08\x06", ignored="ARP probes")
+
+
+PROTOCOL = ProtocolSpec(
+    "arp", "lan", FIELDS, needs_root=True, discovery=ArpProbe(), frame=FRAME
+)

@@ -5,7 +5,8 @@ reply code, so codes are removed. Telnet (``telnet.banner``) opens with option n
 (RFC 854/855 IAC sequences): those bytes are removed and never answered, and the text is
 trimmed of CR/LF/whitespace at both ends as recog's ``telnet_banners`` expect. Any other port
 gives ``tcp.banner``. Listening stops at ``BANNER_MAX`` bytes, at the end of the window, or
-shortly after the service has said something and gone quiet.
+shortly after the service has said something and gone quiet. In a capture
+(:func:`stream_reading`), the server's first segment on the service's port is its greeting.
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner import limits
 from scanner.model import Outcome
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
+from scanner.protocols.spec import ProtocolSpec
+from scanner.protocols.stream import ServerStream, StreamReading
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 
 IDLE_AFTER_TEXT = 0.3
 """Seconds of silence after some text that end the listening early."""
@@ -118,5 +125,32 @@ class BannerProbe:
         return rec.result(Outcome.OK, detail if len(raw) >= limits.BANNER_MAX else "")
 
 
-#: The observation fields this protocol emits (gathered by scanner.protocols.registry).
-FIELDS = (FieldSpec("ftp.banner"), FieldSpec("telnet.banner"), FieldSpec("tcp.banner"))
+
+def stream_reading(name: str, field: str, port: int) -> StreamReading:
+    """The greeting a server sent first on ``port`` in a capture, as ``field``."""
+
+    async def read(heard: Heard, stream: ServerStream) -> None:
+        rec = kit.Recorder(stream.host, stream.port, name)
+        rec.add(field, banner_text(stream.first[: limits.BANNER_MAX], field), limits.BANNER_MAX)
+        if rec.items:
+            heard.store(rec)
+
+    return StreamReading(name, lambda stream: stream.port == port and bool(stream.first), read)
+
+
+#: FTP greets on 21 (Axis, D-Link and many DVRs run an FTP server), telnet on 23 (Hikvision
+#: ``192.0.0.64 login:``, Bosch, Grandstream); ``banner`` is for any port named in an override.
+PROTOCOLS = (
+    ProtocolSpec(
+        "ftp", "host", (FieldSpec("ftp.banner"),), probes=(BannerProbe("ftp", "ftp.banner"),),
+        ports={"ftp": (21,)}, streams=(stream_reading("ftp", "ftp.banner", 21),),
+    ),
+    ProtocolSpec(
+        "telnet", "host", (FieldSpec("telnet.banner"),),
+        probes=(BannerProbe("telnet", "telnet.banner"),), ports={"telnet": (23,)},
+        streams=(stream_reading("telnet", "telnet.banner", 23),),
+    ),
+    ProtocolSpec(
+        "banner", "host", (FieldSpec("tcp.banner"),), probes=(BannerProbe("banner", "tcp.banner"),)
+    ),
+)

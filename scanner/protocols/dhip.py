@@ -20,6 +20,7 @@ from scanner.protocols.asked import ExchangeProbe, heard_by
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import Findings
 from scanner.protocols.listening import Listening
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.udp import Datagram, UdpPlan
 
 PORT = 37810
@@ -80,3 +81,6 @@ def is_search(data: bytes) -> bool:
 
 
 LISTENING = Listening("dhip", PORT, (GROUP,), heard_by("dhip", read_answer, is_search))
+
+
+PROTOCOL = ProtocolSpec("dhip", "lan", FIELDS, discovery=DhipProbe(), listening=LISTENING)

@@ -19,7 +19,8 @@ from typing import Protocol
 from scanner import __version__, limits
 from scanner.errors import DecodeError, ScopeError, bug_detail
 from scanner.model import Observation, Outcome, ProbeStatus
-from scanner.net.tcp import Connection, Net
+from scanner.net.secure import client_context
+from scanner.net.tcp import Connection, Net, deadline_after
 from scanner.parse.text import cap_text
 from scanner.scope import Scope
 
@@ -111,6 +112,24 @@ async def connect(ctx: ProbeContext, host: str, port: int) -> Connection:
         ) from None
     except OSError as exc:
         raise ProbeFailed(Outcome.ERROR, f"connect: {exc.strerror or exc}") from None
+
+
+async def handshake(
+    conn: Connection, ctx: ProbeContext, context: ssl.SSLContext | None = None
+) -> None:
+    """Upgrade ``conn`` to TLS within ``ctx.tls_timeout``; failures -> ProbeFailed.
+
+    ``context``: scanner.net.secure's permissive ``client_context`` unless given."""
+    try:
+        await conn.start_tls(context or client_context(), deadline_after(ctx.tls_timeout))
+    except TimeoutError:
+        raise ProbeFailed(
+            Outcome.TIMEOUT, f"no TLS handshake within {seconds(ctx.tls_timeout)} s"
+        ) from None
+    except ssl.SSLError as exc:
+        raise ProbeFailed(Outcome.ERROR, f"TLS handshake failed: {exc.reason or exc}") from None
+    except (ConnectionError, OSError) as exc:
+        raise ProbeFailed(Outcome.ERROR, f"TLS handshake failed: {exc}") from None
 
 
 def failure_status(probe: str, exc: BaseException, ctx: ProbeContext) -> ProbeStatus:

@@ -12,6 +12,7 @@ from scanner.parse.isapi import parse_isapi_device_info
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.login import Session, ok_text
+from scanner.protocols.spec import ProtocolSpec
 
 PATH = "/ISAPI/System/deviceInfo"
 
@@ -36,3 +37,6 @@ FIELDS = (
         firmware_keys=("firmwareVersion", "firmwareReleasedDate"),
     ),
 )
+
+
+PROTOCOL = ProtocolSpec("isapi", "host", FIELDS, credentialed=credentialed)

@@ -15,6 +15,7 @@ from scanner import limits
 from scanner.credentials import Credential
 from scanner.errors import DecodeError
 from scanner.model import Outcome
+from scanner.net.secure import secret_context
 from scanner.net.tcp import deadline_after
 from scanner.parse.auth import (
     Challenge,
@@ -26,7 +27,6 @@ from scanner.parse.auth import (
 )
 from scanner.parse.kv import decode_text
 from scanner.protocols import host as kit  # the probe kit every host probe uses
-from scanner.protocols.tls import handshake, secret_context
 from scanner.protocols.web import Response, connection_failure, read_response
 
 
@@ -53,7 +53,7 @@ class Session:
         """One exchange on its own connection, bounded like every probe's."""
         async with await kit.connect(self.ctx, self.host, self.port) as conn:
             if self.tls:
-                await handshake(conn, self.ctx, secret_context())
+                await kit.handshake(conn, self.ctx, secret_context())
             deadline = deadline_after(self.ctx.timeout)
             request = self._request(method, path, body, authorization, content_type)
             try:

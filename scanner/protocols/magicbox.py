@@ -12,6 +12,7 @@ from scanner.parse.kv import parse_kv_lines
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.login import LoginFailed, Session, ok_text
+from scanner.protocols.spec import ProtocolSpec
 
 PATH = "/cgi-bin/magicBox.cgi?action="
 MORE = ("getSoftwareVersion", "getVendor")
@@ -47,3 +48,6 @@ FIELDS = (
         firmware_keys=("version",),
     ),
 )
+
+
+PROTOCOL = ProtocolSpec("magicbox", "host", FIELDS, credentialed=credentialed)

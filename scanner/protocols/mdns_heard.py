@@ -34,7 +34,8 @@ from scanner import limits
 from scanner.errors import DecodeError
 from scanner.parse.text import cap_text
 from scanner.protocols.listening import Listening, Memory
-from scanner.protocols.mdns import PORT, txt_text
+from scanner.protocols.mdns import FIELDS, PORT, MdnsProbe, txt_text
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.udp import Datagram
 
 if TYPE_CHECKING:
@@ -121,3 +122,7 @@ def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
 
 
 LISTENING = Listening("mdns", PORT, ("224.0.0.251",), hear)
+
+
+#: mDNS as a whole: asked through python-zeroconf (scanner.protocols.mdns), heard here.
+PROTOCOL = ProtocolSpec("mdns", "lan", FIELDS, discovery=MdnsProbe(), listening=LISTENING)

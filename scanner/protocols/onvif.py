@@ -27,13 +27,16 @@ from scanner.model import Outcome
 from scanner.net.tcp import Net, deadline_after
 from scanner.parse.auth import username_token
 from scanner.parse.kv import decode_text
-from scanner.parse.onvif import parse_device_information, parse_scopes
+from scanner.parse.onvif import parse_device_information
+from scanner.parse.wsd import parse_scopes
 from scanner.parse.xmlsafe import parse_xml
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.host import USER_AGENT, ProbeContext, ProbeFailed, connect
 from scanner.protocols.lan import Findings, http_target, isolated, own_targets
 from scanner.protocols.login import LoginFailed, Session
+from scanner.protocols.spec import ProtocolSpec
+from scanner.protocols.stream import Document, parses
 from scanner.protocols.web import Response, read_response
 
 PROBE = "onvif"
@@ -243,4 +246,19 @@ FIELDS = (
         table=lambda value: parse_device_information(value).table(),
         firmware_keys=("FirmwareVersion",),
     ),
+)
+
+
+#: A GetDeviceInformation answer seen in a capture (scanner.protocols.http reads the page).
+DOCUMENT = Document(
+    PROBE,
+    "onvif.device_information",
+    lambda text: "GetDeviceInformationResponse" in text[:4096]
+    and parses(parse_device_information, text),
+)
+
+
+#: ONVIF's discovery is WS-Discovery (scanner.protocols.wsd), whose answers lead here.
+PROTOCOL = ProtocolSpec(
+    "onvif", "host", FIELDS, document=DOCUMENT, credentialed=credentialed
 )

@@ -1,22 +1,16 @@
-"""The protocols camscan speaks: the discovery ones, the service probes, and which ports
-camscan sweeps and which service probes run on each open one.
+"""Every protocol camscan speaks or reads, one line each, and the tables derived from them.
 
-Adding a discovery protocol: its module in scanner.protocols and one entry in
-``DISCOVERY_PROBES``. Adding a unicast protocol: a probe module, one entry in ``PROBES``,
-its ports in ``PORT_PROBES``. The ``services`` override (port -> probe names) replaces the
-map for the ports it names, so the simulated LAN can serve HTTP on 10080 or RTSP on 10554.
-The name ``tcp`` there means "open port only, no service probe". ``tls`` (certificate only)
-is for TLS ports that do not speak HTTP.
+Each protocol module declares itself (``PROTOCOL``, a scanner.protocols.spec.ProtocolSpec:
+name, kind, fields, ports, hooks); ``PROTOCOLS`` lists them, and every table the rooms above
+use is read from that list: the discovery probes, the service probes and the default port
+map, the passive hooks, the credentialed steps, the observation fields. Adding a protocol is
+its module and parser, one line here, a fingerprint file and tests.
 
-| port | probes | why |
-| --- | --- | --- |
-| 21 | ftp | FTP greeting (Axis, D-Link and many DVRs run an FTP server) |
-| 23 | telnet | telnet greeting (Hikvision ``192.0.0.64 login:``, Bosch, Grandstream) |
-| 80 81 88 8080 8081 2020 49152 | http | web UI; 2020 and 49152 are UPnP description servers |
-| 8000 | http | Hikvision SDK port; anything not HTTP is reported as "not HTTP" |
-| 443 8443 | https | web UI over TLS; its handshake also gives the certificate's names |
-| 554 8554 | rtsp | streaming server |
-| 9000 34567 37777 | (none) | Reolink, Xiongmai, Dahua private protocols: the open port says it |
+The default sweep runs each service probe on the ports its protocol names, and takes note of
+``OPEN_ONLY_PORTS`` open (private protocols of Reolink 9000, Xiongmai 34567 and Dahua 37777:
+the open port says it). The ``services`` override (port -> probe names) replaces the map for
+the ports it names, so the simulated LAN can serve HTTP on 10080 or RTSP on 10554; the name
+``tcp`` there means "open port only, no service probe".
 """
 
 from __future__ import annotations
@@ -32,7 +26,6 @@ from scanner.protocols import (
     http,
     isapi,
     magicbox,
-    mdns,
     mdns_heard,
     onvif,
     rtsp,
@@ -45,52 +38,46 @@ from scanner.protocols import (
     wsd,
     xm,
 )
-from scanner.protocols.arp import ArpProbe
-from scanner.protocols.banner import BannerProbe
-from scanner.protocols.dhip import DhipProbe
 from scanner.protocols.field import FieldSpec
+from scanner.protocols.frame import FrameReading
 from scanner.protocols.host import ServiceProbe
 from scanner.protocols.http import HttpProbe
 from scanner.protocols.lan import DiscoveryProbe
 from scanner.protocols.listening import Listening
 from scanner.protocols.login import Step
-from scanner.protocols.mdns import MdnsProbe
-from scanner.protocols.rtsp import RtspProbe
-from scanner.protocols.sadp import SadpProbe
-from scanner.protocols.ssdp import SsdpProbe
-from scanner.protocols.tdp import TdpProbe
-from scanner.protocols.tls import TlsProbe
-from scanner.protocols.ubnt import UbntProbe
-from scanner.protocols.wsd import WsdProbe
-from scanner.protocols.xm import XmProbe
+from scanner.protocols.spec import ProtocolSpec
+from scanner.protocols.stream import Document, StreamReading
 
-#: Every discovery protocol, once: asked of the whole LAN and/or each target directly.
-DISCOVERY_PROBES: tuple[DiscoveryProbe, ...] = (
-    WsdProbe(),  # ONVIF WS-Discovery 3702 (+ ONVIF calls to the sender's own XAddr)
-    SsdpProbe(),  # SSDP 1900 (+ UPnP description at the sender's LOCATION)
-    MdnsProbe(),  # mDNS / DNS-SD 5353 via python-zeroconf
-    SadpProbe(),  # Hikvision SADP 37020
-    DhipProbe(),  # Dahua DHIP 37810
-    UbntProbe(),  # Ubiquiti discovery 10001
-    XmProbe(),  # Xiongmai / XMEye 34569
-    TdpProbe(),  # TP-Link TDP 20002 (Tapo cameras, doorbells, hubs)
-    ArpProbe(),  # ARP sweep (root) or the kernel's neighbour table
+#: Every protocol, once. The order is the order discovery runs, service probes are listed,
+#: a captured stream is offered to the stream hooks and the credentialed steps are tried.
+PROTOCOLS: tuple[ProtocolSpec, ...] = (
+    wsd.PROTOCOL,  # ONVIF WS-Discovery, UDP 3702 (+ ONVIF calls to the sender's own XAddr)
+    ssdp.PROTOCOL,  # SSDP, UDP 1900 (+ UPnP description at the sender's LOCATION)
+    mdns_heard.PROTOCOL,  # mDNS / DNS-SD, UDP 5353
+    sadp.PROTOCOL,  # Hikvision SADP, UDP 37020
+    dhip.PROTOCOL,  # Dahua DHIP, UDP 37810
+    ubnt.PROTOCOL,  # Ubiquiti discovery, UDP 10001
+    xm.PROTOCOL,  # Xiongmai / XMEye, UDP 34569
+    tdp.PROTOCOL,  # TP-Link TDP, UDP 20002 (Tapo cameras, doorbells, hubs)
+    arp.PROTOCOL,  # ARP sweep (root) or the kernel's neighbour table
+    http.PROTOCOL,  # http and https on the web ports
+    rtsp.PROTOCOL,  # RTSP OPTIONS + DESCRIBE on 554, 8554
+    tls.PROTOCOL,  # certificate only, on ports an override names
+    *banner.PROTOCOLS,  # ftp (21), telnet (23), any other banner
+    isapi.PROTOCOL,  # Hikvision ISAPI, after a login
+    magicbox.PROTOCOL,  # Dahua magicBox, after a login
+    onvif.PROTOCOL,  # ONVIF device service: follow-up, captured answer, after a login
+    dhcp.PROTOCOL,  # DHCP requests, heard only
+    snmp.PROTOCOL,  # SNMP system group, read from files only
 )
+OPEN_ONLY_PORTS: tuple[int, ...] = (9000, 34567, 37777)
+OPEN_ONLY = "tcp"
+"""In a ``services`` override: the port is swept, no service probe runs on it."""
 
-#: The credentialed hooks, in the order they are tried on a host after a login is configured
-#: (scanner.engine.credentialed): Hikvision ISAPI, Dahua magicBox, ONVIF GetDeviceInformation.
-CREDENTIALED: tuple[Step, ...] = (isapi.credentialed, magicbox.credentialed, onvif.credentialed)
-
-#: Every unicast service probe, once.
-PROBES: tuple[ServiceProbe, ...] = (
-    HttpProbe("http"),
-    HttpProbe("https", tls=True),
-    TlsProbe("tls"),
-    RtspProbe("rtsp"),
-    BannerProbe("ftp", "ftp.banner"),
-    BannerProbe("telnet", "telnet.banner"),
-    BannerProbe("banner", "tcp.banner"),
+DISCOVERY_PROBES: tuple[DiscoveryProbe, ...] = tuple(
+    spec.discovery for spec in PROTOCOLS if spec.discovery is not None
 )
+PROBES: tuple[ServiceProbe, ...] = tuple(probe for spec in PROTOCOLS for probe in spec.probes)
 BY_NAME: Mapping[str, ServiceProbe] = {probe.name: probe for probe in PROBES}
 #: The probes of a web service a login can be tried on, as (name, over TLS), best first.
 WEB_SERVICES: tuple[tuple[str, bool], ...] = tuple(
@@ -99,30 +86,22 @@ WEB_SERVICES: tuple[tuple[str, bool], ...] = tuple(
         (p for p in PROBES if isinstance(p, HttpProbe)), key=lambda p: not p.tls
     )
 )
+CREDENTIALED: tuple[Step, ...] = tuple(
+    spec.credentialed for spec in PROTOCOLS if spec.credentialed is not None
+)
 
-_HTTP, _HTTPS, _RTSP = ("http",), ("https",), ("rtsp",)
-PORT_PROBES: Mapping[int, tuple[str, ...]] = {
-    21: ("ftp",),
-    23: ("telnet",),
-    80: _HTTP,
-    81: _HTTP,
-    88: _HTTP,
-    443: _HTTPS,
-    554: _RTSP,
-    2020: _HTTP,
-    8000: _HTTP,
-    8080: _HTTP,
-    8081: _HTTP,
-    8443: _HTTPS,
-    8554: _RTSP,
-    9000: (),
-    34567: (),
-    37777: (),
-    49152: _HTTP,
-}
-DEFAULT_PORTS: tuple[int, ...] = tuple(sorted(PORT_PROBES))
-OPEN_ONLY = "tcp"
-"""In a ``services`` override: the port is swept, no service probe runs on it."""
+
+def _port_probes() -> dict[int, tuple[str, ...]]:
+    table: dict[int, tuple[str, ...]] = {port: () for port in OPEN_ONLY_PORTS}
+    for spec in PROTOCOLS:
+        for name, ports in spec.ports.items():
+            for port in ports:
+                table[port] = (*table.get(port, ()), name)
+    return dict(sorted(table.items()))
+
+
+PORT_PROBES: Mapping[int, tuple[str, ...]] = _port_probes()
+DEFAULT_PORTS: tuple[int, ...] = tuple(PORT_PROBES)
 
 
 def check_services(services: Mapping[int, Sequence[str]]) -> dict[int, tuple[str, ...]]:
@@ -152,23 +131,32 @@ def probes_for(
     return tuple(BY_NAME[name] for name in names if name != OPEN_ONLY)
 
 
-#: Every discovery protocol as passive listening hears it (port, groups, its read hook).
+#: The passive hooks: discovery datagrams, frames below them, captured TCP streams.
 LISTENING: tuple[Listening, ...] = tuple(
-    module.LISTENING for module in (ssdp, wsd, mdns_heard, sadp, dhip, ubnt, xm, tdp)
+    spec.listening for spec in PROTOCOLS if spec.listening is not None
 )
+FRAMES: tuple[FrameReading, ...] = tuple(spec.frame for spec in PROTOCOLS if spec.frame)
+STREAMS: tuple[StreamReading, ...] = tuple(stream for spec in PROTOCOLS for stream in spec.streams)
+"""Offered a server stream in this order; notes about the streams as a whole go under the
+first."""
+DOCUMENTS: tuple[Document, ...] = tuple(spec.document for spec in PROTOCOLS if spec.document)
+"""What the protocols serve over HTTP, recognised in a captured page (the http stream hook)."""
+RAW_ONLY: tuple[str, ...] = tuple(spec.name for spec in PROTOCOLS if spec.needs_root)
+"""Protocols sent or heard only through a raw socket: skipped without root."""
 
-LISTENED = ("ssdp", "wsd", "mdns", "sadp", "dhip", "ubnt", "xm", "tdp", "arp", "dhcp")
+LISTENED = (
+    *(listening.name for listening in LISTENING), *(frame.name for frame in FRAMES)
+)
 """Protocols `camscan listen` hears, in the order their statuses are shown."""
-CAPTURED = (*LISTENED, "http", "upnp", "onvif", "rtsp", "tls", "ftp", "telnet")
+CAPTURED = (
+    *LISTENED,
+    *(p for stream in STREAMS[:1] for p in (stream.name, *(d.probe for d in DOCUMENTS))),
+    *(stream.name for stream in STREAMS[1:]),
+)
 """Protocols read from a capture (scanner.passive), in the order their statuses are shown."""
 
-#: Every protocol module that declares observation fields (its ``FIELDS``).
-_DECLARING = (
-    http, rtsp, tls, arp, onvif, wsd, ssdp, mdns, sadp, dhip, ubnt, xm, tdp, magicbox, isapi,
-    banner, dhcp, snmp,
-)
 FIELD_SPECS: Mapping[str, FieldSpec] = {
-    spec.name: spec for module in _DECLARING for spec in module.FIELDS
+    field.name: field for spec in PROTOCOLS for field in spec.fields
 }
 #: The closed vocabulary of observation fields (documented in fingerprints/README.md).
 #: A probe emits only these; ``camscan identify`` accepts only these; a fingerprint file is

@@ -4,12 +4,14 @@ Cameras name their streaming server in ``Server`` (``Dahua Rtsp Server``), ask f
 with a vendor realm in ``WWW-Authenticate``, and some describe their streams without one; the
 SDP then carries vendor attributes. Both requests go over one connection when the device keeps
 it open (RTSP is persistent by default), else a second connection is made for DESCRIBE.
+In a capture (``STREAM``), every answer of a server stream is recorded the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from scanner import limits
 from scanner.errors import DecodeError
@@ -18,7 +20,12 @@ from scanner.net.tcp import Connection, deadline_after
 from scanner.parse.rtsp import sdp_text
 from scanner.protocols import host as kit  # the probe kit every host probe uses
 from scanner.protocols.field import FieldSpec
-from scanner.protocols.web import Response, connection_failure, read_response
+from scanner.protocols.spec import ProtocolSpec
+from scanner.protocols.stream import ServerStream, StreamReading
+from scanner.protocols.web import Response, connection_failure, read_answers, read_response
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
 
 
 def build_request(method: str, url: str, cseq: int) -> bytes:
@@ -140,4 +147,23 @@ def record_answer(rec: kit.Recorder, answer: Response) -> None:
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).
 FIELDS = tuple(
     FieldSpec(name) for name in ("rtsp.server", "rtsp.www_authenticate", "rtsp.sdp")
+)
+
+
+async def _read_stream(heard: Heard, stream: ServerStream) -> None:
+    rec = kit.Recorder(stream.host, stream.port, "rtsp")
+    answers = await read_answers(stream.data, "RTSP")
+    for answer in answers:
+        record_answer(rec, answer)
+    if answers:
+        heard.store(rec)
+
+
+#: RTSP in a capture: a server stream that starts with an RTSP status line.
+STREAM = StreamReading("rtsp", lambda stream: stream.data.startswith(b"RTSP/1."), _read_stream)
+
+
+PROTOCOL = ProtocolSpec(
+    "rtsp", "host", FIELDS, probes=(RtspProbe("rtsp"),), ports={"rtsp": (554, 8554)},
+    streams=(STREAM,),
 )

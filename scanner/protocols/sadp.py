@@ -24,6 +24,7 @@ from scanner.parse.sadp import parse_sadp
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import GLOBAL, DiscoveryContext, DiscoveryResult, Findings
 from scanner.protocols.listening import Listening, Memory
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 if TYPE_CHECKING:
@@ -99,3 +100,6 @@ def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
 
 
 LISTENING = Listening("sadp", PORT, (GROUP,), hear)
+
+
+PROTOCOL = ProtocolSpec("sadp", "lan", FIELDS, discovery=SadpProbe(), listening=LISTENING)

@@ -33,10 +33,12 @@ from scanner.protocols.lan import (
     own_targets,
 )
 from scanner.protocols.listening import NOTIFY_PER_HOST, Listening, Memory, remember
+from scanner.protocols.stream import Document, parses
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 if TYPE_CHECKING:
     from scanner.passive.heard import Heard
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.web import build_request, read_response
 
 PORT = 1900
@@ -186,3 +188,16 @@ def announced(memory: Memory, host: str) -> list[tuple[str, int, str] | None]:
 
 
 LISTENING = Listening("ssdp", PORT, (GROUP,), hear, announced)
+
+
+#: A UPnP description seen served in a capture (scanner.protocols.http reads the page).
+DOCUMENT = Document(
+    FETCH_PROBE,
+    "upnp.description",
+    lambda text: "<root" in text[:512] and parses(parse_upnp_description, text),
+)
+
+
+PROTOCOL = ProtocolSpec(
+    "ssdp", "lan", FIELDS, discovery=SsdpProbe(), listening=LISTENING, document=DOCUMENT
+)

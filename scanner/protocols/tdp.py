@@ -25,6 +25,7 @@ from scanner.parse.tdp import parse_tdp_table
 from scanner.protocols.asked import ExchangeProbe, heard_by, json_reader
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.listening import Listening
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.udp import UdpPlan
 
 PORT = 20002
@@ -87,3 +88,6 @@ def is_request(data: bytes) -> bool:
 
 
 LISTENING = Listening("tdp", PORT, (), heard_by("tdp", read_answer, is_request))
+
+
+PROTOCOL = ProtocolSpec("tdp", "lan", FIELDS, discovery=TdpProbe(), listening=LISTENING)

@@ -24,6 +24,7 @@ from scanner.protocols.asked import ExchangeProbe, heard_by
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import Findings
 from scanner.protocols.listening import Listening
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.udp import Datagram, UdpPlan
 
 PORT = 10001
@@ -132,3 +133,6 @@ def is_request(data: bytes) -> bool:
 
 #: Answers to anyone's search are read (Ubiquiti devices answer by broadcast).
 LISTENING = Listening("ubnt", PORT, (GROUP,), heard_by("ubnt", read_answer, is_request))
+
+
+PROTOCOL = ProtocolSpec("ubnt", "lan", FIELDS, discovery=UbntProbe(), listening=LISTENING)

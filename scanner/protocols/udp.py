@@ -66,7 +66,7 @@ class Datagram:
 
 
 @dataclass
-class Heard:
+class Received:
     """What an exchange received, after the drops described in the module docstring."""
 
     datagrams: list[Datagram] = field(default_factory=list)
@@ -86,9 +86,23 @@ class Heard:
     def hosts(self) -> set[str]:
         return {d.source for d in self.datagrams}
 
+    def room(self, source: str, size: int) -> bool:
+        """Charge `size` bytes to the exchange and to `source`; False (dropped) if over."""
+        used = self.by_source.get(source, 0)
+        if used + size > SOURCE_BYTES_MAX:
+            self.dropped += 1
+            self.flooders[source] = self.flooders.get(source, 0) + 1
+            return False
+        if len(self.datagrams) >= DATAGRAMS_MAX or self.kept_bytes + size > EXCHANGE_BYTES_MAX:
+            self.dropped += 1
+            return False
+        self.by_source[source] = used + size
+        self.kept_bytes += size
+        return True
+
 
 class _Receiver(asyncio.DatagramProtocol):
-    def __init__(self, ctx: DiscoveryContext, sent: set[bytes], heard: Heard) -> None:
+    def __init__(self, ctx: DiscoveryContext, sent: set[bytes], heard: Received) -> None:
         self.ctx, self.sent, self.heard = ctx, sent, heard
         self.seen: set[tuple[str, bytes]] = set()
 
@@ -104,25 +118,10 @@ class _Receiver(asyncio.DatagramProtocol):
         data = data[: limits.DATAGRAM_MAX]
         if (source, data) in self.seen:
             return
-        if not self._room(source, len(data)):
+        if not self.heard.room(source, len(data)):
             return
         self.seen.add((source, data))
         self.heard.datagrams.append(Datagram(source, port, data, truncated))
-
-    def _room(self, source: str, size: int) -> bool:
-        """Charge `size` bytes to the exchange and to `source`; False (dropped) if over."""
-        heard = self.heard
-        used = heard.by_source.get(source, 0)
-        if used + size > SOURCE_BYTES_MAX:
-            heard.dropped += 1
-            heard.flooders[source] = heard.flooders.get(source, 0) + 1
-            return False
-        if len(heard.datagrams) >= DATAGRAMS_MAX or heard.kept_bytes + size > EXCHANGE_BYTES_MAX:
-            heard.dropped += 1
-            return False
-        heard.by_source[source] = used + size
-        heard.kept_bytes += size
-        return True
 
     def error_received(self, exc: Exception) -> None:
         """ICMP unreachable for a directed probe: that host simply has no such service."""
@@ -152,7 +151,7 @@ def destinations(ctx: DiscoveryContext, plan: UdpPlan) -> tuple[list[str], list[
 
 
 async def _send_all(
-    sock: socket.socket, ctx: DiscoveryContext, plan: UdpPlan, heard: Heard
+    sock: socket.socket, ctx: DiscoveryContext, plan: UdpPlan, heard: Received
 ) -> None:
     """LAN-wide requests first, then each payload to every directed target, paced.
 
@@ -179,7 +178,7 @@ async def _send_all(
             _send(sock, payload, (address, plan.port), heard)
 
 
-def _send(sock: socket.socket, payload: bytes, target: tuple[str, int], heard: Heard) -> None:
+def _send(sock: socket.socket, payload: bytes, target: tuple[str, int], heard: Received) -> None:
     try:
         sock.sendto(payload, target)
         heard.sent += 1
@@ -187,9 +186,9 @@ def _send(sock: socket.socket, payload: bytes, target: tuple[str, int], heard: H
         heard.send_errors += 1
 
 
-async def exchange(ctx: DiscoveryContext, plan: UdpPlan) -> Heard:
+async def exchange(ctx: DiscoveryContext, plan: UdpPlan) -> Received:
     """Send `plan`'s requests and collect answers until `ctx.timeout` after the last one."""
-    heard = Heard()
+    heard = Received()
     wide, directed = destinations(ctx, plan)
     if not wide and not directed:
         heard.problem = "nothing to ask"
@@ -218,7 +217,7 @@ Reader = Callable[[Datagram, Findings], bool]
 (another prober's, a request); raises DecodeError if it was broken."""
 
 
-def judge(probe: str, heard: Heard, read: Reader) -> DiscoveryResult:
+def judge(probe: str, heard: Received, read: Reader) -> DiscoveryResult:
     """Turn what an exchange heard into observations and statuses; never raises: a reader
     that raises on one host's answer (a bug) gives that host ``error: <Exception>: ...``."""
     findings = Findings(probe)
@@ -254,7 +253,7 @@ def judge(probe: str, heard: Heard, read: Reader) -> DiscoveryResult:
     return findings.result(Outcome.ERROR if errors else Outcome.NO_ANSWER, detail)
 
 
-def _note_floods(findings: Findings, heard: Heard) -> None:
+def _note_floods(findings: Findings, heard: Received) -> None:
     """A host that went over its byte budget is an error, whatever else it sent."""
     for source, count in heard.flooders.items():
         note = f"flood: {count} datagrams past {SOURCE_BYTES_MAX // 1024} KiB dropped"

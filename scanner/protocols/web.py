@@ -4,7 +4,8 @@ Our own minimal HTTP/1.1 client, not ``requests``: it cannot bound the *total* t
 exchange, and a slowloris device keeps a per-read timeout alive forever. Here each exchange
 has one deadline, the head and body have byte caps, and a gzip body inflates to at most
 ``DECOMPRESSED_MAX``. Shared by the http probe, RTSP (same message syntax), the ONVIF and
-UPnP follow-ups, the credentialed stage and the passive stream reader.
+UPnP follow-ups, the credentialed stage and the stream readers of a capture
+(:func:`read_answers`: each answer of a captured stream is read by the same code).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from scanner import limits
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.net.tcp import read_chunk, read_until_limit
-from scanner.parse.http import (
+from scanner.parse.message import (
     ChunkedDecoder,
     ResponseHead,
     content_length,
@@ -26,6 +27,7 @@ from scanner.parse.http import (
     parse_head,
 )
 from scanner.protocols import host as kit  # ProbeFailed, seconds, USER_AGENT
+from scanner.protocols.stream import ANSWERS_PER_STREAM
 
 _CHUNK = 16 * limits.KIB
 
@@ -207,3 +209,47 @@ def build_request(host: str, port: int, path: str, default_port: int) -> bytes:
         f"GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {kit.USER_AGENT}\r\n"
         "Accept: */*\r\nConnection: close\r\n\r\n"
     ).encode("ascii")
+
+
+def split_answers(data: bytes, protocol: str) -> list[bytes]:
+    """A captured server stream cut into its answers: each head, plus a body of
+    Content-Length bytes.
+
+    A chunked body or one without a length runs to the end of the stream (HTTP closes the
+    connection after it); an RTSP answer without Content-Length has no body (RFC 2326 §12.14).
+    """
+    messages: list[bytes] = []
+    pos = 0
+    while pos < len(data) and len(messages) < ANSWERS_PER_STREAM:
+        rest = data[pos:]
+        end = find_head_end(rest)
+        try:
+            head = parse_head(rest[:end], protocol) if end > 0 else None
+        except DecodeError:
+            head = None
+        length = content_length(head) if head is not None else None
+        if head is None or is_chunked(head) or (length is None and protocol == "HTTP"):
+            messages.append(rest)
+            break
+        messages.append(rest[: end + (length or 0)])
+        pos += end + (length or 0)
+    return messages
+
+
+async def read_answers(data: bytes, protocol: str) -> list[Response]:
+    """Every answer in one captured server stream, each read exactly as a live probe reads
+    one (``protocol``: "HTTP" or "RTSP"); reading stops at the first unreadable one."""
+    answers: list[Response] = []
+    loop = asyncio.get_running_loop()
+    for message in split_answers(data, protocol):
+        reader = asyncio.StreamReader(limit=limits.HTTP_HEAD_MAX)
+        reader.feed_data(message)
+        reader.feed_eof()
+        try:
+            answer = await read_response(
+                reader, loop.time() + 1.0, 1.0, protocol=protocol, body_to_eof=protocol == "HTTP"
+            )
+        except (kit.ProbeFailed, DecodeError, ValueError, asyncio.IncompleteReadError):
+            break
+        answers.append(answer)
+    return answers

@@ -24,6 +24,7 @@ from scanner.protocols import onvif
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings, merge
 from scanner.protocols.listening import AnyMessage, Listening, Memory, remember
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
 
 if TYPE_CHECKING:
@@ -152,3 +153,8 @@ def announced(memory: Memory, host: str) -> list[tuple[str, int, str] | None]:
 
 
 LISTENING = Listening("wsd", PORT, (GROUP,), hear, announced, "queries, Byes")
+
+
+PROTOCOL = ProtocolSpec(
+    "wsd", "lan", FIELDS, discovery=WsdProbe(), listening=LISTENING
+)

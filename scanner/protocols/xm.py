@@ -20,6 +20,7 @@ from scanner.parse.xm import parse_xm_table
 from scanner.protocols.asked import ExchangeProbe, heard_by, json_reader
 from scanner.protocols.field import FieldSpec
 from scanner.protocols.listening import Listening
+from scanner.protocols.spec import ProtocolSpec
 from scanner.protocols.udp import UdpPlan
 
 PORT = 34569
@@ -71,3 +72,6 @@ FIELDS = (FieldSpec("xm.reply", table=parse_xm_table),)
 
 #: Answers to anyone's search are read (Xiongmai devices answer by broadcast).
 LISTENING = Listening("xm", PORT, (), heard_by("xm", read_answer))
+
+
+PROTOCOL = ProtocolSpec("xm", "lan", FIELDS, discovery=XmProbe(), listening=LISTENING)

@@ -10,7 +10,7 @@ import pytest
 from scanner.errors import ScopeError
 from scanner.model import Outcome, ProbeStatus
 from scanner.protocols.lan import Findings, isolated
-from scanner.protocols.udp import Datagram, Heard, judge
+from scanner.protocols.udp import Datagram, Received, judge
 
 
 def test_a_reader_bug_on_one_answer_is_that_hosts_status() -> None:
@@ -23,7 +23,7 @@ def test_a_reader_bug_on_one_answer_is_that_hosts_status() -> None:
         findings.add(datagram.source, 1900, "ssdp.response", datagram.data.decode())
         return True
 
-    heard = Heard([Datagram("127.0.1.1", 1900, b"odd"), Datagram("127.0.1.2", 1900, b"fine")])
+    heard = Received([Datagram("127.0.1.1", 1900, b"odd"), Datagram("127.0.1.2", 1900, b"fine")])
     result = judge("ssdp", heard, read)
     assert result.statuses["127.0.1.1"] == ProbeStatus(
         "ssdp", Outcome.ERROR, "IndexError: tuple index out of range"

@@ -6,7 +6,8 @@ import pytest
 
 from scanner.errors import DecodeError
 from scanner.limits import SCOPES_MAX
-from scanner.parse.onvif import parse_device_information, parse_scopes
+from scanner.parse.onvif import parse_device_information
+from scanner.parse.wsd import parse_scopes
 
 from .structured_captures import capture, truncated
 

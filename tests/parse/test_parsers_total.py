@@ -24,13 +24,13 @@ from scanner.parse.dhip import parse_dhip
 from scanner.parse.isapi import parse_isapi_device_info
 from scanner.parse.kv import parse_kv_lines
 from scanner.parse.mdns import parse_txt
-from scanner.parse.onvif import parse_device_information, parse_scopes
+from scanner.parse.onvif import parse_device_information
 from scanner.parse.rtsp import parse_rtsp_head, sdp_text
 from scanner.parse.sadp import parse_sadp
 from scanner.parse.ssdp import parse_ssdp
 from scanner.parse.tls import certificate_names, render_name
 from scanner.parse.upnp import parse_upnp_description
-from scanner.parse.wsd import parse_probematch
+from scanner.parse.wsd import parse_probematch, parse_scopes
 from scanner.parse.xm import parse_xm_table
 from scanner.parse.xmlsafe import parse_xml
 

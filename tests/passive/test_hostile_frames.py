@@ -8,6 +8,7 @@ the rest of the capture is read.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import struct
 from pathlib import Path
@@ -19,10 +20,12 @@ from scapy.layers.l2 import ARP, Dot1Q, Ether
 from scapy.packet import Raw
 
 from scanner.cli import main
-from scanner.passive import datagrams, streams
+from scanner.passive import datagrams
+from scanner.passive import frames as frame_module
 from scanner.passive.frames import FRAGMENT_BYTES_MAX, FRAGMENTED_MAX, FrameReader
 from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams
+from scanner.protocols import http
 from scanner.protocols.registry import DEFAULT_PORTS
 from tests.passive.announcers import arp_announcement
 
@@ -120,10 +123,11 @@ def test_a_bug_on_one_frame_is_counted_and_reading_goes_on(
     heard = Heard()
     frames = FrameReader(heard)
 
-    def broken(arp: Any) -> None:
+    def broken(heard: Heard, source: str, arp: Any) -> None:
         raise TypeError("unsupported operand")
 
-    monkeypatch.setattr(frames, "_arp", broken)
+    readings = tuple(dataclasses.replace(r, hear=broken) for r in frame_module.LAYER_READINGS)
+    monkeypatch.setattr(frame_module, "LAYER_READINGS", readings)
     frames.read(Ether(bytes(arp_announcement(AXIS_MAC, "192.0.2.9"))))
     frames.read(Ether(bytes(udp("192.0.2.22", 1900, "239.255.255.250", 1900, NOTIFY))))
     assert heard.frames_label() == (
@@ -134,14 +138,14 @@ def test_a_bug_on_one_frame_is_counted_and_reading_goes_on(
 def test_a_bug_on_one_stream_is_that_hosts_status(monkeypatch: pytest.MonkeyPatch) -> None:
     """Judging one server's stream raises: that host's http status names the exception,
     the other server's page is still recorded."""
-    real = streams._record_http
+    real = http._record_captured
 
-    def record(recorders: Any, page: Any, target: str | None) -> None:
+    def record(recorders: Any, documents: Any, page: Any, target: str | None) -> None:
         if recorders["http"].host == "192.0.2.51":
             raise KeyError("content-type")
-        real(recorders, page, target)
+        real(recorders, documents, page, target)
 
-    monkeypatch.setattr(streams, "_record_http", record)
+    monkeypatch.setattr(http, "_record_captured", record)
     heard = Heard()
     collected = Streams(set(DEFAULT_PORTS))
     frames = FrameReader(heard, collected)

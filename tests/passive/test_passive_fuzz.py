@@ -14,11 +14,12 @@ from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
 
 from scanner.errors import DecodeError
+from scanner.parse.tls import server_handshake
 from scanner.passive.datagrams import PORTS
 from scanner.passive.frames import FrameReader
 from scanner.passive.heard import Heard
-from scanner.passive.streams import Streams, split_answers
-from scanner.passive.tls_stream import server_handshake
+from scanner.passive.streams import Streams
+from scanner.protocols.web import split_answers
 
 from .wire import ether, tcp_stream
 

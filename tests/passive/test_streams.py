@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
+from scanner.net.secure import client_context
 from scanner.passive.frames import FrameReader
 from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams
 from scanner.protocols.registry import DEFAULT_PORTS
-from scanner.protocols.tls import client_context
 from scanner.sim.personas import load_personas
 from scanner.sim.servers import render
 

@@ -1,4 +1,4 @@
-"""HTTP probe and scanner.parse.http / parse.html against loopback servers and hostile input.
+"""HTTP probe and scanner.parse.message / parse.html against loopback servers and hostile input.
 
 Header values, titles and bodies served here are real device answers, each with its public
 source next to it.
@@ -21,7 +21,7 @@ from scanner import limits
 from scanner.errors import DecodeError
 from scanner.model import Outcome
 from scanner.parse.html import decode_text, extract_title
-from scanner.parse.http import (
+from scanner.parse.message import (
     ChunkedDecoder,
     decode_content,
     find_head_end,
@@ -318,7 +318,7 @@ def test_refused_port() -> None:
     assert result.status.outcome is Outcome.REFUSED and result.observations == ()
 
 
-# -- parse.http / parse.html ----------------------------------------------------------------
+# -- parse.message / parse.html ----------------------------------------------------------------
 
 
 def test_parse_head_forms() -> None:

@@ -1,9 +1,12 @@
-"""HTTP (and RTSP) answers from hostile devices: head parsing, chunked and gzip decoding.
+"""Answers in the HTTP/1.x message syntax from hostile devices: head parsing, chunked and
+gzip decoding.
 
+The syntax is HTTP/1.1's (RFC 9112); RTSP/1.0 reuses it (RFC 2326 §6-7), so one head parser
+serves both protocols and this module belongs to neither: the HTTP and RTSP probes and their
+capture readers all read answers through it (via scanner.protocols.web).
 Pure and total: bytes in, a record or :class:`~scanner.errors.DecodeError` out. Every output
 is bounded (header values at ``HEADER_VALUE_MAX``, chunk lines, inflated size), so the caller
-only has to bound what it reads off the wire. RTSP/1.0 reuses the HTTP/1.1 message syntax
-(RFC 2326 §6-7), so one head parser serves both.
+only has to bound what it reads off the wire.
 """
 
 from __future__ import annotations

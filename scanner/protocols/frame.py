@@ -1,0 +1,36 @@
+"""What a protocol below the discovery ports declares for passive listening: ARP and DHCP.
+
+Each such module of this package defines ``FRAME``: which decoded frames are its own (a scapy
+``layer`` in the frame, or a UDP datagram between two of its ``udp_ports``), the EtherType the
+frame pre-filter lets through for it, and ``hear``, the hook that reads one into what was
+heard. scanner.protocols.registry gathers them; scanner.passive.frames iterates the registry
+and names no protocol itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scanner.passive.heard import Heard
+
+HearFrame = Callable[["Heard", str, Any], None]
+"""Read one frame's layer (or UDP datagram, with its source address) into what was heard."""
+
+
+@dataclass(frozen=True)
+class FrameReading:
+    """One protocol as the frame reader sees it (see the module docstring)."""
+
+    name: str
+    hear: HearFrame
+    layer: Any = None
+    """The scapy layer class whose frames are this protocol's (ARP), or None."""
+    ethertype: bytes = b""
+    """Its EtherType as on the wire (b"\\x08\\x06"), for the pre-filter; b"" for none."""
+    udp_ports: frozenset[int] = frozenset()
+    """UDP datagrams between two of these ports are this protocol's (DHCP: 67, 68)."""
+    ignored: str = "queries"
+    """What its ignored messages were (none of them is a device speaking of itself)."""
