@@ -36,18 +36,13 @@ DEVICE_TYPES: tuple[str, ...] = (
 #: The device types that are video surveillance equipment (is_camera true).
 CAMERA_TYPES: frozenset[str] = frozenset({"camera", "nvr", "dvr"})
 
+#: The Verdict's identity fields, in the order reports show them (``csv`` columns).
+IDENTITY: tuple[str, ...] = (
+    "manufacturer", "brand", "model", "firmware", "device_type", "is_camera"
+)
 #: Fields a fingerprint may assert. ``generic`` marks software that appears on many makers'
 #: devices (Boa, GoAhead, lighttpd): recorded as evidence, but it names no maker.
-ASSERTABLE: tuple[str, ...] = (
-    "manufacturer",
-    "brand",
-    "model",
-    "firmware",
-    "device_type",
-    "is_camera",
-    "serial",
-    "generic",
-)
+ASSERTABLE: tuple[str, ...] = (*IDENTITY, "serial", "generic")
 
 
 class Outcome(enum.Enum):

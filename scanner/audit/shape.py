@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
 
 from scanner.model import DEVICE_TYPES
 
@@ -69,34 +70,33 @@ def fields(spec: Mapping[str, Check], optional: Collection[str] = ()) -> Check:
     return check
 
 
-def items(inner: Check) -> Check:
-    """A list whose every item fits ``inner``."""
+def _every(
+    container: type, what: str, entries: Callable[[Any], Iterable[tuple[Any, object]]],
+    step: Callable[[Any], str], inner: Check,
+) -> Check:
+    """A ``container`` (else it ``must be <what>``) whose every entry fits ``inner``: `entries`
+    gives (position, entry) pairs, `step` the path step a position reads as (``[3]``)."""
 
     def check(value: object) -> str | None:
-        if not isinstance(value, list):
-            return " must be a list"
-        for index, item in enumerate(value):
+        if not isinstance(value, container):
+            return f" must be {what}"
+        for position, item in entries(value):
             problem = inner(item)
             if problem is not None:
-                return f"[{index}]{problem}"
+                return f"{step(position)}{problem}"
         return None
 
     return check
+
+
+def items(inner: Check) -> Check:
+    """A list whose every item fits ``inner``."""
+    return _every(list, "a list", enumerate, lambda index: f"[{index}]", inner)
 
 
 def values(inner: Check) -> Check:
     """An object whose every value fits ``inner``."""
-
-    def check(value: object) -> str | None:
-        if not isinstance(value, dict):
-            return " must be an object"
-        for key, item in value.items():
-            problem = inner(item)
-            if problem is not None:
-                return f"[{str(key)[:40]!r}]{problem}"
-        return None
-
-    return check
+    return _every(dict, "an object", dict.items, lambda key: f"[{str(key)[:40]!r}]", inner)
 
 
 TEXT = _is(lambda v: isinstance(v, str), "a string")

@@ -20,6 +20,15 @@ from scanner.output.sanitize import json_line_safe
 
 SCHEMA = "camscan/1"
 SCHEMA_FILE = "camscan-1.schema.json"
+RISK_KEYS = (
+    "id", "kind", "status", "severity", "kev", "kev_added", "cvss", "basis", "summary", "source"
+)
+"""A ``risks`` item: the Risk attributes of these names, in this order."""
+SCAN_KEYS = (
+    "started", "finished", "targets", "ports", "command", "camscan_version", "fingerprints",
+    "options",
+)
+"""The ``scan`` object: the ScanInfo attributes of these names, in this order."""
 
 
 def ip_sort_key(ip: str) -> tuple[int, int, str]:
@@ -43,6 +52,11 @@ def unit(value: float) -> float:
     return round(min(max(value, 0.0), 1.0), 4)
 
 
+def _attributes(item: object, names: Iterable[str]) -> dict[str, Any]:
+    """The contract keys that are `item`'s attributes of the same name, in the order given."""
+    return {name: getattr(item, name) for name in names}
+
+
 def _observation(obs: Observation) -> dict[str, Any]:
     return {"probe": obs.probe, "port": obs.port, "field": obs.field, "value": obs.value}
 
@@ -62,14 +76,9 @@ def _evidence(ev: Evidence) -> dict[str, Any]:
 
 
 def _verdict(verdict: Verdict) -> dict[str, Any]:
+    identity = ("manufacturer", "brand", "model", "firmware", "serial", "device_type", "is_camera")
     return {
-        "manufacturer": verdict.manufacturer,
-        "brand": verdict.brand,
-        "model": verdict.model,
-        "firmware": verdict.firmware,
-        "serial": verdict.serial,
-        "device_type": verdict.device_type,
-        "is_camera": verdict.is_camera,
+        **_attributes(verdict, identity),
         "confidence": unit(verdict.confidence),
         "reason": verdict.reason,
         "oui_vendor": verdict.oui_vendor,
@@ -93,18 +102,7 @@ def _compliance(compliance: Compliance | None) -> dict[str, Any]:
 
 def risk_to_dict(risk: Risk) -> dict[str, Any]:
     """One finding of the device's ``risks`` list (issue 13)."""
-    return {
-        "id": risk.id,
-        "kind": risk.kind,
-        "status": risk.status,
-        "severity": risk.severity,
-        "kev": risk.kev,
-        "kev_added": risk.kev_added,
-        "cvss": risk.cvss,
-        "basis": risk.basis,
-        "summary": risk.summary,
-        "source": risk.source,
-    }
+    return _attributes(risk, RISK_KEYS)
 
 
 def device_to_dict(device: Device) -> dict[str, Any]:
@@ -123,22 +121,15 @@ def device_to_dict(device: Device) -> dict[str, Any]:
 
 
 def scan_to_dict(info: ScanInfo) -> dict[str, Any]:
-    return {
-        "started": info.started,
-        "finished": info.finished,
-        "targets": list(info.targets),
-        "ports": list(info.ports),
-        "command": info.command,
-        "camscan_version": info.camscan_version,
-        "fingerprints": info.fingerprints,
-        "options": {str(key): _plain(value) for key, value in info.options.items()},
-    }
+    """The ``scan`` object: the ScanInfo attributes of SCAN_KEYS as plain JSON values."""
+    return {name: _plain(value) for name, value in _attributes(info, SCAN_KEYS).items()}
 
 
 def _plain(value: object) -> object:
-    """An option value JSON can hold: containers made lists/dicts, a non-finite float its text
-    (``--timeout nan`` must not make the document invalid JSON), anything else left to
-    :func:`dumps` (which writes unknown types as their ``str``)."""
+    """A value JSON can hold (a scan attribute, an option's value): containers made
+    lists/dicts, a non-finite float its text (``--timeout nan`` must not make the document
+    invalid JSON), anything else left to :func:`dumps` (which writes unknown types as their
+    ``str``)."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):

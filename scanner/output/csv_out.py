@@ -11,7 +11,7 @@ import csv
 import io
 from typing import TextIO
 
-from scanner.model import Device, ScanInfo
+from scanner.model import IDENTITY, Device, ScanInfo
 from scanner.output.base import StreamFormatter
 from scanner.output.contract import sorted_devices, unit
 from scanner.output.sanitize import clean, neutralise_formula, write_text
@@ -19,12 +19,7 @@ from scanner.output.sanitize import clean, neutralise_formula, write_text
 COLUMNS: tuple[str, ...] = (
     "ip",
     "mac",
-    "manufacturer",
-    "brand",
-    "model",
-    "firmware",
-    "device_type",
-    "is_camera",
+    *IDENTITY,
     "confidence",
     "reason",
     "found_by",
@@ -39,12 +34,11 @@ CELL_MAX = 1024
 """Longest cell, in characters (a reason or a model name is far shorter)."""
 
 
-def _text(value: str | None) -> str:
-    return "" if value is None else value
-
-
-def _bool(value: bool | None) -> str:
-    return "" if value is None else str(value).lower()
+def _cell(value: str | bool | None) -> str:
+    """'' for None, 'true'/'false' for a bool, text as it is."""
+    if value is None:
+        return ""
+    return str(value).lower() if isinstance(value, bool) else value
 
 
 _SEVERITIES = ("critical", "high", "medium", "low")
@@ -61,13 +55,8 @@ def row(device: Device) -> list[str]:
     verdict = device.verdict
     raw = [
         device.ip,
-        _text(device.mac),
-        _text(verdict.manufacturer),
-        _text(verdict.brand),
-        _text(verdict.model),
-        _text(verdict.firmware),
-        _text(verdict.device_type),
-        _bool(verdict.is_camera),
+        _cell(device.mac),
+        *(_cell(getattr(verdict, name)) for name in IDENTITY),
         f"{unit(verdict.confidence):.2f}",
         verdict.reason,
         ";".join(device.found_by),

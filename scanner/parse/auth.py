@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from scanner.errors import DecodeError
+from scanner.parse.kv import first_value
 
 CHALLENGES_MAX = 8
 PARAMS_MAX = 16
@@ -35,7 +36,7 @@ class Challenge:
     params: tuple[tuple[str, str], ...]
 
     def get(self, name: str) -> str | None:
-        return next((v for k, v in self.params if k == name), None)
+        return first_value(self.params, name)
 
 
 def parse_challenges(header: str) -> list[Challenge]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from scanner.errors import DecodeError
 from scanner.limits import DATAGRAM_MAX
-from scanner.parse.kv import decode_text, normalize_mac, parse_port
+from scanner.parse.kv import Fields, decode_text, flat_table, normalize_mac, parse_port
 
 MAGIC = b"\x20\x00\x00\x00DHIP"
 HEADER_LEN = 32
@@ -27,27 +27,18 @@ DEPTH_MAX = 4
 
 
 @dataclass(frozen=True, slots=True)
-class DhipReply:
-    """One DHIP answer: `params.deviceInfo` flattened, plus the envelope's mac and method."""
+class DhipReply(Fields):
+    """One DHIP answer: `params.deviceInfo` flattened into `fields` (keys -> text, nested
+    objects dotted: IPv4Address.IPAddress), plus the envelope's mac and method."""
 
     mac: str | None
     """The envelope's "mac" as sent ('08:ed:ed:87:42:7a')."""
     method: str | None
     """'client.notifyDevInfo' for a discovery answer."""
-    info: tuple[tuple[str, str], ...]
-    """deviceInfo keys -> text; nested objects dotted (IPv4Address.IPAddress)."""
-
-    def get(self, key: str) -> str | None:
-        return next((v for k, v in self.info if k == key), None)
 
     def table(self) -> dict[str, str]:
         """The flat table `dhip.reply` fingerprints match on."""
-        table = dict(self.info)
-        if self.mac is not None:
-            table["mac"] = self.mac
-        if self.method is not None:
-            table["method"] = self.method
-        return table
+        return flat_table(self.fields, mac=self.mac, method=self.method)
 
     @property
     def model(self) -> str | None:
@@ -99,7 +90,7 @@ def parse_dhip(data: bytes | str) -> DhipReply:
     info = params.get("deviceInfo") if isinstance(params, dict) else None
     if not isinstance(info, dict):
         raise DecodeError("DHIP answer has no params.deviceInfo")
-    return DhipReply(_text(document.get("mac")), _text(document.get("method")), _flatten(info))
+    return DhipReply(_flatten(info), _text(document.get("mac")), _text(document.get("method")))
 
 
 def _body(data: bytes) -> bytes:

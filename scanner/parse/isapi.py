@@ -10,30 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scanner.errors import DecodeError
-from scanner.parse.kv import normalize_mac
-from scanner.parse.xmlsafe import flat_children, parse_xml
+from scanner.parse.kv import Fields, flat_table
+from scanner.parse.xmlsafe import flat_root
 
 
 @dataclass(frozen=True, slots=True)
-class IsapiDeviceInfo:
+class IsapiDeviceInfo(Fields):
     """One deviceInfo document: child elements by local name, and its namespace."""
 
-    fields: tuple[tuple[str, str], ...]
     namespace: str
     """The DeviceInfo element's namespace URI ('' if it declares none)."""
     complete: bool = True
     """False if the document broke off; `fields` holds what came before the break."""
 
-    def get(self, key: str) -> str | None:
-        return next((v for k, v in self.fields if k == key), None)
-
     def table(self) -> dict[str, str]:
         """The flat table `isapi.device_info` fingerprints match on."""
-        table = dict(self.fields)
-        if self.namespace:
-            table["xmlns"] = self.namespace
-        return table
+        return flat_table(self.fields, xmlns=self.namespace or None)
 
     @property
     def model(self) -> str | None:
@@ -58,17 +50,10 @@ class IsapiDeviceInfo:
 
     @property
     def mac(self) -> str | None:
-        raw = self.get("macAddress")
-        return None if raw is None else normalize_mac(raw)
+        return self.mac_sent("macAddress")
 
 
 def parse_isapi_device_info(data: bytes | str) -> IsapiDeviceInfo:
     """Parse a deviceInfo answer; DecodeError if its root is not DeviceInfo."""
-    document = parse_xml(data)
-    root = document.root
-    if root.tag != "DeviceInfo":
-        raise DecodeError(f"not an ISAPI DeviceInfo (root element {root.tag!r})")
-    fields = flat_children(root)
-    if not fields:
-        raise DecodeError("ISAPI DeviceInfo is empty")
-    return IsapiDeviceInfo(tuple(fields.items()), root.namespace, document.complete)
+    document, fields = flat_root(data, "DeviceInfo", "ISAPI DeviceInfo", article="an")
+    return IsapiDeviceInfo(tuple(fields.items()), document.root.namespace, document.complete)

@@ -8,7 +8,9 @@ rroller/dahua issues #9 and #304 (corpus samples s0217, s0263).
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from scanner.errors import DecodeError
@@ -39,6 +41,21 @@ def decode_text(data: bytes | str, *, limit: int = XML_MAX) -> str:
     if len(data) > limit:
         raise DecodeError(TOO_LARGE)
     return bytes(data).decode("utf-8", "replace")
+
+
+def load_json(text: str, what: str) -> object:
+    """`text` as JSON; DecodeError ``<what> JSON broken: ...`` when it is not JSON or nests
+    deeper than the interpreter's recursion limit."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"{what} JSON broken: {str(exc)[:80]}") from exc
+
+
+def json_section(document: object, key: str) -> dict[str, object] | None:
+    """The JSON object under `key` of the JSON object `document`; None if either is not one."""
+    section = document.get(key) if isinstance(document, dict) else None
+    return section if isinstance(section, dict) else None
 
 
 def normalize_mac(text: str) -> str | None:
@@ -77,6 +94,46 @@ def add_value(table: dict[str, str], key: str, value: str) -> None:
         table[key] = f"{old} {value}"
 
 
+def first_value(
+    pairs: Iterable[tuple[str, str]], key: str, *, any_case: bool = False
+) -> str | None:
+    """The first value sent under `key` in name/value pairs kept in the order sent, None if
+    there is none; `any_case` compares names without regard to case (TXT keys, headers)."""
+    if any_case:
+        wanted = key.lower()
+        return next((v for k, v in pairs if k.lower() == wanted), None)
+    return next((v for k, v in pairs if k == key), None)
+
+
+def flat_table(pairs: Iterable[tuple[str, str]], **sent: str | None) -> dict[str, str]:
+    """The flat table fingerprints match on: the pairs (the last of a repeated name wins), then
+    each of `sent` (values outside the pairs, e.g. an envelope's) that is not None."""
+    table = dict(pairs)
+    table.update((name, value) for name, value in sent.items() if value is not None)
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """A parser's record whose facts are name/value pairs kept in the order sent (a reply's
+    child elements or TLVs); a record with more (an envelope, a namespace) extends it."""
+
+    fields: tuple[tuple[str, str], ...]
+
+    def get(self, key: str) -> str | None:
+        """The first value sent under `key`, None if there is none."""
+        return first_value(self.fields, key)
+
+    def mac_sent(self, key: str) -> str | None:
+        """The MAC sent under `key` as aa:bb:cc:dd:ee:ff; None if none or not a MAC."""
+        raw = self.get(key)
+        return None if raw is None else normalize_mac(raw)
+
+    def table(self) -> dict[str, str]:
+        """The flat table fingerprints match on."""
+        return flat_table(self.fields)
+
+
 @dataclass(frozen=True, slots=True)
 class KvLines:
     """The key=value pairs of one answer, in the order sent."""
@@ -85,7 +142,7 @@ class KvLines:
 
     def get(self, key: str) -> str | None:
         """First value sent for `key`."""
-        return next((v for k, v in self.entries if k == key), None)
+        return first_value(self.entries, key)
 
     def table(self) -> dict[str, str]:
         """key -> value (a repeated key keeps each distinct value, space-joined)."""

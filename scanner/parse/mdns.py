@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import decode_text
+from scanner.parse.kv import decode_text, first_value, flat_table
 
 ENTRIES_MAX = 64
 """Most TXT entries kept."""
@@ -33,12 +33,11 @@ class TxtRecord:
 
     def get(self, key: str) -> str | None:
         """Value of `key`, compared without regard to case (RFC 6763 §6.4)."""
-        wanted = key.lower()
-        return next((v for k, v in self.entries if k.lower() == wanted), None)
+        return first_value(self.entries, key, any_case=True)
 
     def table(self) -> dict[str, str]:
         """The flat table `mdns.txt` fingerprints match on: keys as sent -> values."""
-        return dict(self.entries)
+        return flat_table(self.entries)
 
 
 def parse_txt(data: TxtInput) -> TxtRecord:

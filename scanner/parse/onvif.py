@@ -10,32 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.errors import DecodeError
+from scanner.parse.kv import Fields, flat_table
 from scanner.parse.xmlsafe import Element, flat_children, parse_xml
 
 
 @dataclass(frozen=True, slots=True)
-class DeviceInformation:
-    """A GetDeviceInformationResponse, or the Fault sent instead."""
+class DeviceInformation(Fields):
+    """A GetDeviceInformationResponse, or the Fault sent instead: its `fields` are
+    Manufacturer, Model, FirmwareVersion, SerialNumber, HardwareId (as sent)."""
 
-    fields: tuple[tuple[str, str], ...]
-    """Manufacturer, Model, FirmwareVersion, SerialNumber, HardwareId (as sent)."""
     fault: str | None = None
     """The Fault's reason text ('Sender not Authorized'), None for a real answer."""
     fault_code: str | None = None
     """The Fault's most specific code ('ter:NotAuthorized')."""
     complete: bool = True
 
-    def get(self, key: str) -> str | None:
-        return next((v for k, v in self.fields if k == key), None)
-
     def table(self) -> dict[str, str]:
         """The flat table `onvif.device_information` fingerprints match on."""
-        table = dict(self.fields)
-        if self.fault is not None:
-            table["fault"] = self.fault
-        if self.fault_code is not None:
-            table["fault_code"] = self.fault_code
-        return table
+        return flat_table(self.fields, fault=self.fault, fault_code=self.fault_code)
 
     @property
     def manufacturer(self) -> str | None:

@@ -11,26 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scanner.errors import DecodeError
-from scanner.parse.kv import normalize_mac, parse_port
-from scanner.parse.xmlsafe import flat_children, parse_xml
+from scanner.parse.kv import Fields, parse_port
+from scanner.parse.xmlsafe import flat_root
 
 
 @dataclass(frozen=True, slots=True)
-class SadpReply:
-    """One SADP ProbeMatch: every child element by tag name, values as sent."""
+class SadpReply(Fields):
+    """One SADP ProbeMatch: every child element by tag name ('DeviceSN'), values as sent; its
+    table is what `sadp.reply` fingerprints match on."""
 
-    fields: tuple[tuple[str, str], ...]
     complete: bool = True
     """False if the datagram broke off; `fields` then holds what came before the break."""
-
-    def get(self, key: str) -> str | None:
-        """Value of child element `key` (e.g. 'DeviceSN'), None if absent."""
-        return next((v for k, v in self.fields if k == key), None)
-
-    def table(self) -> dict[str, str]:
-        """The flat table `sadp.reply` fingerprints match on."""
-        return dict(self.fields)
 
     @property
     def model(self) -> str | None:
@@ -48,8 +39,7 @@ class SadpReply:
     @property
     def mac(self) -> str | None:
         """The MAC, normalised to aa:bb:cc:dd:ee:ff (SADP sends 58-50-ed-1f-e3-85)."""
-        raw = self.get("MAC")
-        return None if raw is None else normalize_mac(raw)
+        return self.mac_sent("MAC")
 
     @property
     def ipv4(self) -> str | None:
@@ -77,10 +67,5 @@ class SadpReply:
 
 def parse_sadp(data: bytes | str) -> SadpReply:
     """Parse one SADP answer; DecodeError if it is not a ProbeMatch document."""
-    document = parse_xml(data)
-    if document.root.tag != "ProbeMatch":
-        raise DecodeError(f"not a SADP ProbeMatch (root element {document.root.tag!r})")
-    table = flat_children(document.root)
-    if not table:
-        raise DecodeError("SADP ProbeMatch is empty")
-    return SadpReply(tuple(table.items()), document.complete)
+    document, fields = flat_root(data, "ProbeMatch", "SADP ProbeMatch")
+    return SadpReply(tuple(fields.items()), document.complete)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from scanner.errors import DecodeError
 from scanner.limits import DATAGRAM_MAX, HEADER_VALUE_MAX
-from scanner.parse.kv import add_value, decode_text
+from scanner.parse.kv import add_value, decode_text, first_value
 
 HEADERS_MAX = 64
 """Most header lines kept from one message."""
@@ -32,8 +32,7 @@ class SsdpResponse:
 
     def header(self, name: str) -> str | None:
         """First header called `name`, compared without regard to case."""
-        wanted = name.lower()
-        return next((v for k, v in self.headers if k.lower() == wanted), None)
+        return first_value(self.headers, name, any_case=True)
 
     @property
     def is_response(self) -> bool:

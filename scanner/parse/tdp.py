@@ -7,10 +7,9 @@ SMART.TAPOHUB, ...), device_model, mac, firmware_version, hardware_version, ip, 
 
 from __future__ import annotations
 
-import json
-
 from scanner import limits
 from scanner.errors import DecodeError
+from scanner.parse.kv import json_section, load_json
 
 KEYS_MAX = 128
 
@@ -20,12 +19,9 @@ def parse_tdp_table(value: str) -> dict[str, str]:
     if len(value) > limits.XML_MAX:
         raise DecodeError("answer larger than 64 KiB")
     start = value.find("{")
-    try:
-        document = json.loads(value[start:] if start >= 0 else value)
-    except (ValueError, RecursionError) as exc:
-        raise DecodeError(f"TP-Link discovery JSON broken: {str(exc)[:80]}") from exc
-    result = document.get("result") if isinstance(document, dict) else None
-    if not isinstance(result, dict):
+    document = load_json(value[start:] if start >= 0 else value, "TP-Link discovery")
+    result = json_section(document, "result")
+    if result is None:
         raise DecodeError("TP-Link discovery answer has no result object")
     table: dict[str, str] = {}
     _flatten(result, "", table)

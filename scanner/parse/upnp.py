@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scanner.errors import DecodeError
+from scanner.parse.kv import Fields
 from scanner.parse.xmlsafe import Element, parse_xml
 
 KEYS = (
@@ -32,13 +33,8 @@ DEVICES_MAX = 16
 
 
 @dataclass(frozen=True, slots=True)
-class UpnpDevice:
+class UpnpDevice(Fields):
     """One <device> element: the KEYS it carries, values as sent."""
-
-    fields: tuple[tuple[str, str], ...]
-
-    def get(self, key: str) -> str | None:
-        return next((v for k, v in self.fields if k == key), None)
 
 
 @dataclass(frozen=True, slots=True)

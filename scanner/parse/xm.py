@@ -6,11 +6,9 @@ hex, MAC, SN, TCPPort 34567, HttpPort, Version, BuildDate, DeviceType ...); docs
 
 from __future__ import annotations
 
-import json
-
 from scanner import limits
 from scanner.errors import DecodeError
-from scanner.parse.kv import decode_text
+from scanner.parse.kv import decode_text, json_section, load_json
 
 
 def parse_xm_table(value: bytes | str) -> dict[str, str]:
@@ -21,12 +19,9 @@ def parse_xm_table(value: bytes | str) -> dict[str, str]:
     start = text.find("{")
     if start < 0:
         raise DecodeError("no JSON object in the Xiongmai answer")
-    try:
-        document = json.loads(text[start:].rstrip("\x00 \r\n\t"))
-    except (ValueError, RecursionError) as exc:
-        raise DecodeError(f"Xiongmai JSON broken: {str(exc)[:80]}") from exc
-    common = document.get("NetWork.NetCommon") if isinstance(document, dict) else None
-    if not isinstance(common, dict):
+    document = load_json(text[start:].rstrip("\x00 \r\n\t"), "Xiongmai")
+    common = json_section(document, "NetWork.NetCommon")
+    if common is None:
         raise DecodeError("Xiongmai answer has no NetWork.NetCommon")
     table = {
         str(key)[:64]: str(item)[: limits.HEADER_VALUE_MAX]

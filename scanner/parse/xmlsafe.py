@@ -34,7 +34,7 @@ from defusedxml.expatreader import DefusedExpatParser
 from scanner.errors import DecodeError
 from scanner.limits import XML_MAX
 from scanner.parse.charset import decode_declared
-from scanner.parse.kv import TOO_LARGE, add_value, decode_text
+from scanner.parse.kv import TOO_LARGE, add_value, decode_text, first_value
 
 DEPTH_MAX = 32
 """Deepest element nesting accepted (real answers nest 6 levels at most)."""
@@ -75,7 +75,7 @@ class Element:
 
     def attr(self, name: str) -> str | None:
         """Value of the attribute written `name` (qualified name, as in the document)."""
-        return next((value for key, value in self.attrs if key == name), None)
+        return first_value(self.attrs, name)
 
     def child(self, tag: str) -> Element | None:
         """First direct child whose local name is `tag`."""
@@ -153,6 +153,21 @@ def flat_children(element: Element, *, depth: int = 3) -> dict[str, str]:
         else:
             add_value(table, key, node.text)
     return table
+
+
+def flat_root(
+    data: bytes | str, tag: str, name: str, article: str = "a"
+) -> tuple[XmlDocument, dict[str, str]]:
+    """A flat document (SADP, ISAPI): the document and its root's flat_children. DecodeError
+    ``not <article> <name> (root element 'x')`` when the root is not `tag`, ``<name> is
+    empty`` when it has no children."""
+    document = parse_xml(data)
+    if document.root.tag != tag:
+        raise DecodeError(f"not {article} {name} (root element {document.root.tag!r})")
+    fields = flat_children(document.root)
+    if not fields:
+        raise DecodeError(f"{name} is empty")
+    return document, fields
 
 
 def _sanitised_text(data: bytes | str) -> str:

@@ -12,19 +12,16 @@ from __future__ import annotations
 
 import json
 import struct
-from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
 from scanner.parse.dhip import HEADER_LEN, MAGIC, parse_dhip
 from scanner.parse.kv import decode_text, normalize_mac
+from scanner.protocols.asked import ExchangeProbe, heard_by
 from scanner.protocols.field import FieldSpec
-from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
-from scanner.protocols.listening import Listening, Memory
+from scanner.protocols.lan import Findings
+from scanner.protocols.listening import Listening
 from scanner.protocols.spec import ProtocolSpec
-from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
-
-if TYPE_CHECKING:
-    from scanner.passive.heard import Heard
+from scanner.protocols.udp import Datagram, UdpPlan
 
 PORT = 37810
 GROUP = "239.255.255.251"
@@ -65,11 +62,9 @@ def read_answer(datagram: Datagram, findings: Findings) -> bool:
     return True
 
 
-class DhipProbe:
-    name = "dhip"
-
-    async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
-        return judge(self.name, await exchange(ctx, PLAN), read_answer)
+class DhipProbe(ExchangeProbe):
+    def __init__(self) -> None:
+        super().__init__("dhip", PLAN, read_answer)
 
 
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).
@@ -80,13 +75,12 @@ FIELDS = (
 )
 
 
-def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
-    if b'"DHDiscover.search"' in datagram.data[:512]:
-        return False  # someone's search (the DHIP probe's own is dropped as an echo)
-    return read_answer(datagram, heard.findings_for("dhip"))
+def is_search(data: bytes) -> bool:
+    """Someone's search (the DHIP probe's own is dropped as an echo)."""
+    return b'"DHDiscover.search"' in data[:512]
 
 
-LISTENING = Listening("dhip", PORT, (GROUP,), hear)
+LISTENING = Listening("dhip", PORT, (GROUP,), heard_by("dhip", read_answer, is_search))
 
 
 PROTOCOL = ProtocolSpec("dhip", "lan", FIELDS, discovery=DhipProbe(), listening=LISTENING)

@@ -18,19 +18,15 @@ import binascii
 import json
 import secrets
 import struct
-from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import decode_text
+from scanner.parse.kv import decode_text, json_section, load_json
 from scanner.parse.tdp import parse_tdp_table
+from scanner.protocols.asked import ExchangeProbe, heard_by, json_reader
 from scanner.protocols.field import FieldSpec
-from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
-from scanner.protocols.listening import Listening, Memory
+from scanner.protocols.listening import Listening
 from scanner.protocols.spec import ProtocolSpec
-from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge, record_json
-
-if TYPE_CHECKING:
-    from scanner.passive.heard import Heard
+from scanner.protocols.udp import UdpPlan
 
 PORT = 20002
 HEADER = struct.Struct(">BBHHBBII")
@@ -58,48 +54,40 @@ PLAN = UdpPlan(PORT, (request(),), broadcast=True)
 
 
 def answer_json(data: bytes) -> tuple[str, dict[str, object]]:
-    """(JSON text, object) of an answer; DecodeError when it is none."""
+    """(JSON text, its ``result`` object) of an answer; DecodeError when it is none."""
     if len(data) < HEADER.size or data[0] != 2:
         raise DecodeError("not a TP-Link discovery datagram")
     text = decode_text(data[HEADER.size :]).strip("\x00 \r\n")
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise DecodeError(f"TP-Link discovery JSON broken: {str(exc)[:80]}") from exc
+    document = load_json(text, "TP-Link discovery")
     if not isinstance(document, dict):
         raise DecodeError("TP-Link discovery answer is not a JSON object")
     if "params" in document and "result" not in document:
         raise DecodeError("a discovery request, not an answer")
-    if not isinstance(document.get("result"), dict):
+    result = json_section(document, "result")
+    if result is None:
         raise DecodeError("TP-Link discovery answer has no result")
-    return text, document
+    return text, result
 
 
-def read_answer(datagram: Datagram, findings: Findings) -> bool:
-    text, document = answer_json(datagram.data)
-    answer = (PORT, "tdp.reply", text)
-    return record_json(findings, datagram.source, answer, document["result"], "mac")
+read_answer = json_reader(PORT, "tdp.reply", answer_json, "mac")
 
 
-class TdpProbe:
-    name = "tdp"
-
-    async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
-        return judge(self.name, await exchange(ctx, PLAN), read_answer)
+class TdpProbe(ExchangeProbe):
+    def __init__(self) -> None:
+        super().__init__("tdp", PLAN, read_answer)
 
 
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).
 FIELDS = (FieldSpec("tdp.reply", table=parse_tdp_table),)
 
 
-def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
-    body = datagram.data[16:]
-    if b'"params"' in body[:256] and b'"result"' not in body:
-        return False  # someone's discovery request
-    return read_answer(datagram, heard.findings_for("tdp"))
+def is_request(data: bytes) -> bool:
+    """Someone's discovery request (heard passively: ignored, not an error)."""
+    body = data[16:]
+    return b'"params"' in body[:256] and b'"result"' not in body
 
 
-LISTENING = Listening("tdp", PORT, (), hear)
+LISTENING = Listening("tdp", PORT, (), heard_by("tdp", read_answer, is_request))
 
 
 PROTOCOL = ProtocolSpec("tdp", "lan", FIELDS, discovery=TdpProbe(), listening=LISTENING)

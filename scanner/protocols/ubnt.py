@@ -17,18 +17,15 @@ from __future__ import annotations
 import ipaddress
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import normalize_mac, parse_kv_lines
+from scanner.parse.kv import Fields, normalize_mac, parse_kv_lines
+from scanner.protocols.asked import ExchangeProbe, heard_by
 from scanner.protocols.field import FieldSpec
-from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
-from scanner.protocols.listening import Listening, Memory
+from scanner.protocols.lan import Findings
+from scanner.protocols.listening import Listening
 from scanner.protocols.spec import ProtocolSpec
-from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge
-
-if TYPE_CHECKING:
-    from scanner.passive.heard import Heard
+from scanner.protocols.udp import Datagram, UdpPlan
 
 PORT = 10001
 GROUP = "233.89.188.1"
@@ -59,16 +56,14 @@ PLAN = UdpPlan(PORT, (REQUEST,), groups=(GROUP,), broadcast=True)
 
 
 @dataclass(frozen=True, slots=True)
-class UbntReply:
-    version: int
-    entries: tuple[tuple[str, str], ...]
+class UbntReply(Fields):
+    """The TLVs of an answer as named `fields` (TLV_NAMES), and the protocol version."""
 
-    def get(self, key: str) -> str | None:
-        return next((v for k, v in self.entries if k == key), None)
+    version: int
 
     def text(self) -> str:
         """The ``ubnt.reply`` value: one ``key=value`` line per TLV, in the order sent."""
-        return "\n".join(f"{k}={v}" for k, v in self.entries)
+        return "\n".join(f"{k}={v}" for k, v in self.fields)
 
     @property
     def mac(self) -> str | None:
@@ -96,7 +91,7 @@ def parse_ubnt(data: bytes) -> UbntReply:
         offset += 3 + size
     if not entries:
         raise DecodeError("Ubiquiti answer holds no TLV")
-    return UbntReply(data[0], tuple(entries))
+    return UbntReply(tuple(entries), data[0])
 
 
 def _entry(kind: int, value: bytes) -> tuple[str, str]:
@@ -122,26 +117,22 @@ def read_answer(datagram: Datagram, findings: Findings) -> bool:
     return True
 
 
-class UbntProbe:
-    name = "ubnt"
-
-    async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
-        return judge(self.name, await exchange(ctx, PLAN), read_answer)
+class UbntProbe(ExchangeProbe):
+    def __init__(self) -> None:
+        super().__init__("ubnt", PLAN, read_answer)
 
 
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).
 FIELDS = (FieldSpec("ubnt.reply", table=lambda value: parse_kv_lines(value).table()),)
 
 
-def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
-    """Answers to anyone's search (Ubiquiti devices answer by broadcast)."""
-    data = datagram.data
-    if len(data) >= 4 and data[2:4] == b"\x00\x00":
-        return False  # a request (01 00 00 00, 02 08 00 00): no TLVs
-    return read_answer(datagram, heard.findings_for("ubnt"))
+def is_request(data: bytes) -> bool:
+    """A request (01 00 00 00, 02 08 00 00): no TLVs."""
+    return len(data) >= 4 and data[2:4] == b"\x00\x00"
 
 
-LISTENING = Listening("ubnt", PORT, (GROUP,), hear)
+#: Answers to anyone's search are read (Ubiquiti devices answer by broadcast).
+LISTENING = Listening("ubnt", PORT, (GROUP,), heard_by("ubnt", read_answer, is_request))
 
 
 PROTOCOL = ProtocolSpec("ubnt", "lan", FIELDS, discovery=UbntProbe(), listening=LISTENING)

@@ -12,21 +12,16 @@ other companies' OUIs (00:12:31, 00:12:16): the answer itself is the signal.
 
 from __future__ import annotations
 
-import json
 import struct
-from typing import TYPE_CHECKING
 
 from scanner.errors import DecodeError
-from scanner.parse.kv import decode_text
+from scanner.parse.kv import decode_text, json_section, load_json
 from scanner.parse.xm import parse_xm_table
+from scanner.protocols.asked import ExchangeProbe, heard_by, json_reader
 from scanner.protocols.field import FieldSpec
-from scanner.protocols.lan import DiscoveryContext, DiscoveryResult, Findings
-from scanner.protocols.listening import Listening, Memory
+from scanner.protocols.listening import Listening
 from scanner.protocols.spec import ProtocolSpec
-from scanner.protocols.udp import Datagram, UdpPlan, exchange, judge, record_json
-
-if TYPE_CHECKING:
-    from scanner.passive.heard import Heard
+from scanner.protocols.udp import UdpPlan
 
 PORT = 34569
 SEARCH, ANSWER = 1530, 1531
@@ -41,7 +36,8 @@ PLAN = UdpPlan(PORT, (search_request(),), broadcast=True, bind_port=PORT)
 
 
 def json_body(data: bytes) -> tuple[str, dict[str, object]]:
-    """(JSON text, object) of an answer; DecodeError if it is not a search answer."""
+    """(JSON text, its NetWork.NetCommon object) of an answer; DecodeError if it is not a
+    search answer."""
     if len(data) < HEADER.size or data[0] != 0xFF:
         raise DecodeError("not a Xiongmai datagram")
     *_, message, length = HEADER.unpack_from(data)
@@ -49,41 +45,33 @@ def json_body(data: bytes) -> tuple[str, dict[str, object]]:
         raise DecodeError(f"Xiongmai message {message}, not a search answer")
     raw = data[HEADER.size : HEADER.size + length].rstrip(b"\x00").rstrip()
     text = decode_text(raw)
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise DecodeError(f"Xiongmai JSON broken: {str(exc)[:80]}") from exc
-    if not isinstance(document, dict) or not isinstance(document.get("NetWork.NetCommon"), dict):
+    common = json_section(load_json(text, "Xiongmai"), "NetWork.NetCommon")
+    if common is None:
         raise DecodeError("Xiongmai answer has no NetWork.NetCommon")
-    return text, document
+    return text, common
 
 
-def read_answer(datagram: Datagram, findings: Findings) -> bool:
-    data = datagram.data
+def search_answer(data: bytes) -> tuple[str, dict[str, object]] | None:
+    """json_body of an answer; None for another prober's search on the broadcast port."""
     if data[:1] == b"\xff" and len(data) >= HEADER.size and HEADER.unpack_from(data)[6] == SEARCH:
-        return False  # another prober's search on the broadcast port
-    text, document = json_body(datagram.data)
-    answer = (PORT, "xm.reply", text)
-    return record_json(findings, datagram.source, answer, document["NetWork.NetCommon"], "MAC")
+        return None
+    return json_body(data)
 
 
-class XmProbe:
-    name = "xm"
+read_answer = json_reader(PORT, "xm.reply", search_answer, "MAC")
 
-    async def discover(self, ctx: DiscoveryContext) -> DiscoveryResult:
-        return judge(self.name, await exchange(ctx, PLAN), read_answer)
+
+class XmProbe(ExchangeProbe):
+    def __init__(self) -> None:
+        super().__init__("xm", PLAN, read_answer)
 
 
 #: The observation fields this protocol emits (gathered by scanner.protocols.registry).
 FIELDS = (FieldSpec("xm.reply", table=parse_xm_table),)
 
 
-def hear(heard: Heard, memory: Memory, datagram: Datagram) -> bool:
-    """Answers to anyone's search (Xiongmai devices answer by broadcast)."""
-    return read_answer(datagram, heard.findings_for("xm"))
-
-
-LISTENING = Listening("xm", PORT, (), hear)
+#: Answers to anyone's search are read (Xiongmai devices answer by broadcast).
+LISTENING = Listening("xm", PORT, (), heard_by("xm", read_answer))
 
 
 PROTOCOL = ProtocolSpec("xm", "lan", FIELDS, discovery=XmProbe(), listening=LISTENING)

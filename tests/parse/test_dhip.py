@@ -21,22 +21,6 @@ def datagram(body: bytes, length: int | None = None) -> bytes:
     return struct.pack("<I", 32) + b"DHIP" + bytes(8) + struct.pack("<QQ", size, size) + body
 
 
-def test_json_body_gives_device_info_keys() -> None:
-    """The IPC-HDW1431T1-S4 body: model, class, serial, firmware, nested address, mac, method."""
-    table = parse_dhip(IPC_HDW1431T1).table()
-    assert table["DeviceType"] == "IPC-HDW1431T1-S4"
-    assert table["DeviceClass"] == "IPC"
-    assert table["SerialNo"] == "6C01E93PAG69A7D"
-    assert table["Version"] == "2.800.0000000.13.R"
-    assert table["Vendor"] == "Private"
-    assert table["Port"] == "37777"
-    assert table["IPv4Address.IPAddress"] == "192.168.124.17"
-    assert table["IPv4Address.DhcpEnable"] == "true"
-    assert table["IPv6Address.DefaultGateway"] == ""
-    assert table["mac"] == "08:ed:ed:87:42:7a"
-    assert table["method"] == "client.notifyDevInfo"
-
-
 def test_full_datagram_with_trailer_is_read() -> None:
     """Header + JSON + the '\\n\\0' trailer real firmware sends parses to the same table."""
     body = IPC_HDW1431T1 + b"\n\x00"

@@ -11,21 +11,6 @@ NVR = capture("hikvision-ds-7732ni-m4-v5.03.020.isapi.xml")
 OEM_TRUNCATED = capture("unknown-acr4-40-unknown.isapi.xml")
 
 
-def test_camera_device_info() -> None:
-    """The DS-2CD2386G2-IU answer: every child by local name plus the namespace URI."""
-    table = parse_isapi_device_info(IPC).table()
-    assert table["model"] == "DS-2CD2386G2-IU"
-    assert table["serialNumber"] == "DS-2CD2386G2-IU00000000AAWRJ00000000"
-    assert table["firmwareVersion"] == "V5.7.18"
-    assert table["firmwareReleasedDate"] == "build 240826"
-    assert table["deviceType"] == "IPCamera"
-    assert table["telecontrolID"] == "88"
-    assert table["systemContact"] == "Hikvision.China"
-    assert table["manufacturer"] == "hikvision"
-    assert table["OEMCode"] == "1"
-    assert table["xmlns"] == "http://www.hikvision.com/ver20/XMLSchema"
-
-
 def test_nvr_with_isapi_org_namespace() -> None:
     """The DS-7732NI-M4 NVR answer carries the isapi.org namespace."""
     info = parse_isapi_device_info(NVR)

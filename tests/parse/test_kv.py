@@ -13,19 +13,6 @@ NVR = capture("dahua-nvr2x-4ks3-4.001.0000005.0.magicbox.txt")
 AD410 = capture("amcrest-ad410-unknown.magicbox.txt")
 
 
-def test_pasted_answers_skip_request_urls() -> None:
-    """The Dahua NVR answers: URL lines and blanks are skipped, every pair kept."""
-    assert parse_kv_lines(NVR).table() == {
-        "deviceType": "31",
-        "processor": "ST7108",
-        "serialNumber": "4F07335PAZEEA9B",
-        "updateSerial": "NVR2X-4KS3",
-        "version": "4.001.0000005.0,build:2020-11-17",
-        "name": "NVR",
-        "vendor": "Dahua",
-    }
-
-
 def test_oem_doorbell_exposes_dahua_internal_model() -> None:
     """The Amcrest AD410 answer: retail deviceType next to Dahua's updateSerial DB6I."""
     lines = parse_kv_lines(AD410)

@@ -11,15 +11,6 @@ AIRPORT = capture("apple-airport-extreme-unknown.mdns.txt")
 HIKVISION = capture("hikvision-ds-2cd2722fwd-izs-unknown.mdns.txt")
 
 
-def test_field_text_gives_each_key() -> None:
-    """The Synology TXT as 'k=v k=v' text: vendor, model, serial, MAC."""
-    table = parse_txt(SYNOLOGY).table()
-    assert table["vendor"] == "Synology"
-    assert table["model"] == "DS218+"
-    assert table["mac_address"] == "00:11:32:80:fd:b5"
-    assert len(table) == 9
-
-
 def test_single_entries() -> None:
     """One-entry records (AirPort model=, Hikvision path=/) parse."""
     assert parse_txt(AIRPORT).table() == {"model": "AirPort"}

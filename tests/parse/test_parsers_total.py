@@ -7,7 +7,8 @@
 - A well-formed document of another kind, often our own looped-back request, is refused with
   a reason, so a probe can tell it from an answer.
 
-The facts each parser reads from its captures stay in that parser's own test file.
+The facts each parser reads from its captures are in test_capture_tables.py (the flat tables)
+and in that parser's own test file (the rest).
 """
 
 from __future__ import annotations

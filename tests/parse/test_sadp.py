@@ -9,19 +9,6 @@ from .structured_captures import capture, truncated
 DS_2CD2385G1 = capture("hikvision-ds-2cd2385g1-i-v5.6.2.sadp.xml")
 
 
-def test_real_reply_gives_every_child_by_tag() -> None:
-    """The DS-2CD2385G1-I reply: model, serial, numeric type code, firmware, OEM code, MAC."""
-    table = parse_sadp(DS_2CD2385G1).table()
-    assert table["DeviceDescription"] == "DS-2CD2385G1-I"
-    assert table["DeviceSN"] == "DS-2CD2385G1-I20200414AAWRE33842150"
-    assert table["DeviceType"] == "141945"
-    assert table["SoftwareVersion"] == "V5.6.2build 190701"
-    assert table["DetailOEMCode"] == "1"
-    assert table["MAC"] == "58-50-ed-1f-e3-85"
-    assert table["HCPlatformEnable"] == "flase"  # kept as sent
-    assert len(table) == 37
-
-
 def test_typed_accessors() -> None:
     """The record normalises the MAC and reads ports and the activation state."""
     reply = parse_sadp(DS_2CD2385G1)

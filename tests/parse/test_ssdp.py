@@ -15,21 +15,6 @@ AXIS_NOTIFY = capture("axis-m1014-unknown.notify.txt")
 COMPAL = capture("compal-ch7465lg-unknown.ssdp.txt")
 
 
-def test_axis_msearch_answer() -> None:
-    """The AXIS M1014 answer: status plus upper-cased headers, values as sent."""
-    table = parse_ssdp(AXIS_SEARCH).table()
-    assert table["status"] == "HTTP/1.1 200 OK"
-    assert table["SERVER"] == "Linux/2.6.35, UPnP/1.0, Portable SDK for UPnP devices/1.6.18"
-    assert table["X-USER-AGENT"] == "redsonic"
-    assert table["ST"] == "urn:axis-com:service:BasicService:1"
-    assert (
-        table["USN"]
-        == "uuid:Upnp-BasicDevice-1_0-ACCC8E270AD8::urn:axis-com:service:BasicService:1"
-    )
-    assert table["LOCATION"] == "http://192.168.1.102:45895/rootdesc1.xml"
-    assert table["EXT"] == ""
-
-
 def test_notify_announcement() -> None:
     """A NOTIFY byebye has a request line and NT/NTS headers."""
     message = parse_ssdp(AXIS_NOTIFY)

@@ -13,22 +13,6 @@ M1014 = capture("axis-m1014-unknown.upnp.xml")
 P3301 = capture("axis-p3301-unknown.upnp.xml")
 
 
-def test_axis_m1014_description() -> None:
-    """The AXIS M1014 description gives all ten keys as the camera sent them."""
-    assert parse_upnp_description(M1014).table() == {
-        "manufacturer": "AXIS",
-        "manufacturerURL": "http://www.axis.com/",
-        "modelName": "AXIS M1014",
-        "modelNumber": "M1014",
-        "modelDescription": "AXIS M1014 Fixed Network Camera",
-        "friendlyName": "AXIS M1014 - ACCC8E270AD8",
-        "serialNumber": "ACCC8E270AD8",
-        "UDN": "uuid:Upnp-BasicDevice-1_0-ACCC8E270AD8",
-        "deviceType": "urn:schemas-upnp-org:device:Basic:1",
-        "presentationURL": "http://192.168.1.102:80/",
-    }
-
-
 def test_axis_p3301_description_with_service_namespace() -> None:
     """The P3301 description (service in its own namespace) parses; URLBase is kept."""
     description = parse_upnp_description(P3301)

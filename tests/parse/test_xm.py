@@ -13,14 +13,6 @@ from .structured_captures import capture, truncated
 IPC_6A6B = capture("xiongmai-ipc-6a6b-v4.02.r12.xm.json")
 
 
-def test_capture_gives_netcommon_keys() -> None:
-    """The IPC_6a6b answer: NetWork.NetCommon's scalar keys as text, plus Name."""
-    table = parse_xm_table(IPC_6A6B)
-    assert table["HostName"] == "IPC_6a6b"
-    assert table["TCPPort"] == "34567"
-    assert table["Name"] == "NetWork.NetCommon"
-
-
 @pytest.mark.parametrize(
     "bad",
     [truncated(IPC_6A6B), b"", b"[1, 2]", b'{"Name": "x"}', b"{" * 100_000],
