@@ -22,6 +22,7 @@ from scanner.model import Observation, Outcome, ProbeStatus
 from scanner.net.secure import client_context
 from scanner.net.tcp import Connection, Net, deadline_after
 from scanner.parse.text import cap_text
+from scanner.protocols.lan import Findings
 from scanner.scope import Scope
 
 BANNER_WINDOW = 1.5
@@ -73,19 +74,25 @@ class ServiceProbe(Protocol):
 
 @dataclass(slots=True)
 class Recorder:
-    """Collects one probe's observations, bounded and without empty values or repeats."""
+    """One probe's observations of one service (host and port), kept by the one collector
+    every probe uses (:class:`~scanner.protocols.lan.Findings`: bounded, without empty
+    values or repeats); ``limit`` cuts a value shorter than the collector's own cap."""
 
     host: str
     port: int
     probe: str
-    items: list[Observation] = field(default_factory=list)
+    collected: Findings = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.collected = Findings(self.probe)
+
+    @property
+    def items(self) -> list[Observation]:
+        return self.collected.observations
 
     def add(self, field_name: str, value: str | None, limit: int = limits.VALUE_MAX) -> None:
-        if not value or len(self.items) >= limits.OBSERVATIONS_PER_HOST_MAX:
-            return
-        item = Observation(self.host, self.port, self.probe, field_name, cap_text(value, limit))
-        if item not in self.items:
-            self.items.append(item)
+        if value:
+            self.collected.add(self.host, self.port, field_name, cap_text(value, limit))
 
     def result(self, outcome: Outcome, detail: str = "") -> ProbeResult:
         return ProbeResult(tuple(self.items), ProbeStatus(self.probe, outcome, detail))

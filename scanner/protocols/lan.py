@@ -116,7 +116,9 @@ def _ip_key(ip: str) -> tuple[int, ...]:
 
 @dataclass
 class Findings:
-    """Collects one probe's observations and per-host statuses, bounded and deduplicated."""
+    """Collects one probe's observations and per-host statuses, bounded and deduplicated: the
+    one collector of camscan (discovery probes, service probes through their Recorder, and
+    passive listening per protocol)."""
 
     probe: str
     observations: list[Observation] = field(default_factory=list)
