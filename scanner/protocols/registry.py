@@ -15,7 +15,9 @@ the ports it names, so the simulated LAN can serve HTTP on 10080 or RTSP on 1055
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from scanner.errors import DecodeError, UsageError
 from scanner.protocols import (
@@ -180,6 +182,18 @@ def parse_field(field: str, value: str) -> dict[str, str] | None:
     """
     spec = FIELD_SPECS.get(field)
     return None if spec is None or spec.table is None else spec.table(value)
+
+
+@functools.lru_cache(maxsize=256)
+def table_of(field: str, value: str) -> Mapping[str, str] | None:
+    """:func:`parse_field` once per value for every reader of it (the fingerprints, the
+    self-declared reader, the firmware a risk finding rests on, the exposures): None for raw
+    text or a broken value. Read-only, as it is shared."""
+    try:
+        table = parse_field(field, value)
+    except DecodeError:
+        return None
+    return None if table is None else MappingProxyType(table)
 
 
 def derived(field: str, value: str) -> list[tuple[str, str]]:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from scanner.errors import bug_detail
 from scanner.model import Compliance, Device, Evidence, Observation, Outcome, ProbeStatus, Verdict
-from scanner.protocols.registry import derived
+from scanner.protocols.registry import derived, table_of
 from scanner.recognize import declared, orgs
 from scanner.recognize.classify import classify
 from scanner.recognize.compliance import RegulatoryList, assess, load_lists
-from scanner.recognize.fingerprints import Database, load_database, parsed_table
+from scanner.recognize.fingerprints import Database, load_database
 from scanner.recognize.oui import lookup, normalise_mac, oui_evidence
 from scanner.risk import RiskSettings, assess_risks, load_advisories
 
@@ -159,4 +159,4 @@ class Recognizer:
 
 
 def _table(obs: Observation) -> Mapping[str, str] | None:
-    return parsed_table(obs.field, obs.value)
+    return table_of(obs.field, obs.value)

@@ -7,17 +7,15 @@ so a broken --fingerprints directory is a one-line usage error, not a crash mid-
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 
-from scanner.errors import DecodeError, UsageError
+from scanner.errors import UsageError
 from scanner.model import ASSERTABLE, DECLARED_FIELDS, DEVICE_TYPES, Evidence, Observation
-from scanner.protocols.registry import FIELDS, parse_field
+from scanner.protocols.registry import FIELDS, table_of
 from scanner.recognize.vocabulary import Vocabulary, load_vocabulary, read_toml
 
 AssertValue = str | bool
@@ -113,18 +111,7 @@ class Database:
 
 
 def _table_for(observation: Observation) -> Mapping[str, str]:
-    return parsed_table(observation.field, observation.value) or {}
-
-
-@functools.lru_cache(maxsize=256)
-def parsed_table(field: str, value: str) -> Mapping[str, str] | None:
-    """The key table of a structured value (None for raw text or a broken value), parsed once
-    for the fingerprints and the self-declared reader alike; read-only, as it is shared."""
-    try:
-        table = parse_field(field, value)
-    except DecodeError:
-        return None
-    return None if table is None else MappingProxyType(table)
+    return table_of(observation.field, observation.value) or {}
 
 
 def default_root() -> Path:

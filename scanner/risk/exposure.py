@@ -15,9 +15,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from scanner.errors import DecodeError
 from scanner.model import Observation, Outcome, ProbeStatus, Risk, Verdict
-from scanner.parse.onvif import parse_device_information
+from scanner.protocols.registry import table_of
 from scanner.risk.advisories import FactoryAddress
 from scanner.risk.firmware import Firmware
 
@@ -82,11 +81,8 @@ def onvif_open(seen: Seen) -> Risk | None:
     for obs in seen.observations:
         if obs.field != "onvif.device_information" or obs.probe == "credentialed":
             continue  # the credentialed probe may have logged in: it proves nothing here
-        try:
-            info = parse_device_information(obs.value)
-        except DecodeError:
-            continue
-        if info.table() and "fault" not in info.table():
+        table = table_of(obs.field, obs.value)
+        if table and "fault" not in table:
             answered.append(obs)
     if not answered:
         return None

@@ -3,17 +3,17 @@
 The verdict names the firmware version (``V5.7.15``); the build date that advisories draw
 their ranges with often sits beside it in the same answer (ISAPI ``firmwareReleasedDate``,
 ONVIF ``V5.1.8 build 140616``, SADP ``V5.6.2build 190701``, magicBox ``build:2020-11-17``).
-This module reads those answers again, through the same parsers as the fingerprints, and
-returns the most complete firmware it finds. Nothing here sends anything.
+This module reads those answers' tables, parsed once for the fingerprints too
+(``registry.table_of``), and returns the most complete firmware it finds. Nothing here
+sends anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from scanner.errors import DecodeError
 from scanner.model import Observation, Verdict
-from scanner.protocols.registry import FIRMWARE_KEYS, parse_field
+from scanner.protocols.registry import FIRMWARE_KEYS, table_of
 from scanner.risk.firmware import Firmware, compare_tokens, parse_firmware
 
 
@@ -23,10 +23,7 @@ def _candidates(observations: Iterable[Observation]) -> Iterable[tuple[str, str]
         keys = FIRMWARE_KEYS.get(obs.field)
         if keys is None:
             continue
-        try:
-            table = parse_field(obs.field, obs.value) or {}
-        except DecodeError:
-            continue
+        table = table_of(obs.field, obs.value) or {}
         parts = [table[key].strip() for key in keys if table.get(key, "").strip()]
         if parts and keys[0] in table:
             yield obs.field, " ".join(parts)
