@@ -18,6 +18,7 @@ since devices announce the same over IPv4 and a second address would split one d
 from __future__ import annotations
 
 import bisect
+import importlib
 import struct
 from collections import OrderedDict
 from collections.abc import Set as AbstractSet
@@ -33,7 +34,10 @@ from scanner.passive.heard import Heard
 from scanner.passive.streams import Streams
 from scanner.protocols.registry import FRAMES
 
-LAYER_READINGS = tuple(reading for reading in FRAMES if reading.layer is not None)
+for _reading in FRAMES:  # the protocols' scapy dissectors, bound before any frame is read
+    if _reading.dissector:
+        importlib.import_module(_reading.dissector)
+LAYER_READINGS = tuple(reading for reading in FRAMES if reading.layer)
 UDP_READINGS = tuple(reading for reading in FRAMES if reading.udp_ports)
 ETHERTYPES = frozenset(reading.ethertype for reading in FRAMES if reading.ethertype)
 UDP_PORTS = frozenset(PORTS).union(*(reading.udp_ports for reading in FRAMES))

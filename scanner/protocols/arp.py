@@ -16,8 +16,6 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scapy.layers.l2 import ARP
-
 from scanner.model import Observation, Outcome, ProbeStatus
 from scanner.net.layer2 import arp_sweep
 from scanner.parse.kv import normalize_mac
@@ -170,7 +168,10 @@ def hear_frame(heard: Heard, _source: str, arp: Any) -> None:
     heard.ok("arp", ip)
 
 
-FRAME = FrameReading("arp", hear_frame, layer=ARP, ethertype=b"\x08\x06", ignored="ARP probes")
+FRAME = FrameReading(
+    "arp", hear_frame, layer="ARP", dissector="scapy.layers.l2", ethertype=b"\x08\x06",
+    ignored="ARP probes",
+)
 
 
 PROTOCOL = ProtocolSpec(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from scapy.layers.dhcp import BOOTP, DHCP
-
 from scanner.parse.kv import normalize_mac
 from scanner.parse.text import cap_text
 from scanner.protocols.field import FieldSpec
@@ -37,7 +35,7 @@ def hear_frame(heard: Heard, source: str, udp: Any) -> None:
     """One DHCP datagram from ``source``: a client's request, or a server's answer (which
     only says which address a MAC was given)."""
     tally = heard.tally("dhcp")
-    bootp, dhcp = udp.getlayer(BOOTP), udp.getlayer(DHCP)
+    bootp, dhcp = udp.getlayer("BOOTP"), udp.getlayer("DHCP")
     mac = normalize_mac(bytes(bootp.chaddr[:6]).hex()) if bootp is not None else None
     if bootp is None or dhcp is None or mac is None:
         tally.errors += 1
@@ -64,7 +62,9 @@ def hear_frame(heard: Heard, source: str, udp: Any) -> None:
         client.requested = requested
 
 
-FRAME = FrameReading("dhcp", hear_frame, udp_ports=PORTS, ignored="server answers")
+FRAME = FrameReading(
+    "dhcp", hear_frame, dissector="scapy.layers.dhcp", udp_ports=PORTS, ignored="server answers"
+)
 
 
 PROTOCOL = ProtocolSpec("dhcp", "heard", FIELDS, needs_root=True, frame=FRAME)

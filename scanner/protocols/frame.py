@@ -1,7 +1,8 @@
 """What a protocol below the discovery ports declares for passive listening: ARP and DHCP.
 
 Each such module of this package defines ``FRAME``: which decoded frames are its own (a scapy
-``layer`` in the frame, or a UDP datagram between two of its ``udp_ports``), the EtherType the
+``layer``, by name, in the frame, or a UDP datagram between two of its ``udp_ports``), the
+scapy module that decodes them, the EtherType the
 frame pre-filter lets through for it, and ``hear``, the hook that reads one into what was
 heard. scanner.protocols.registry gathers them; scanner.passive.frames iterates the registry
 and names no protocol itself.
@@ -26,8 +27,11 @@ class FrameReading:
 
     name: str
     hear: HearFrame
-    layer: Any = None
-    """The scapy layer class whose frames are this protocol's (ARP), or None."""
+    layer: str = ""
+    """The name of the scapy layer whose frames are this protocol's ("ARP"), or ""."""
+    dissector: str = ""
+    """The scapy module that decodes its frames, loaded by the frame reader (scapy is slow to
+    load, so a protocol module never imports it: every command would pay for it)."""
     ethertype: bytes = b""
     """Its EtherType as on the wire (b"\\x08\\x06"), for the pre-filter; b"" for none."""
     udp_ports: frozenset[int] = frozenset()
