@@ -12,6 +12,7 @@ its probe records a live answer with. This module names no protocol: it iterates
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -131,13 +132,12 @@ class Streams:
         for key, flow in self.flows.items():
             protocol = STREAMS[0].name
             try:
-                data, first = flow.data(), flow.first()
-                stream = ServerStream(
-                    key[0], key[1], data, first, self._requests(key), DOCUMENTS
-                )
+                stream = ServerStream(key[0], key[1], flow.data(), flow.first(), (), DOCUMENTS)
                 reading = _claimant(stream)
                 if reading is not None:
                     protocol = reading.name
+                    if reading.reads_requests:
+                        stream = dataclasses.replace(stream, requests=self._requests(key))
                     await reading.read(heard, stream)
             except Exception as exc:  # noqa: BLE001 - a bug, isolated to this stream
                 heard.fault(exc, protocol, key[0])

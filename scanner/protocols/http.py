@@ -136,7 +136,9 @@ async def _read_stream(heard: Heard, stream: ServerStream) -> None:
 
 
 #: HTTP in a capture: a server stream that starts with an HTTP status line.
-STREAM = StreamReading("http", lambda stream: stream.data.startswith(b"HTTP/1."), _read_stream)
+STREAM = StreamReading(
+    "http", lambda stream: stream.data.startswith(b"HTTP/1."), _read_stream, reads_requests=True
+)
 
 
 def _record_captured(

@@ -189,9 +189,13 @@ async def _run(state: _State, zc: Zeroconf, targets: list[str | None]) -> None:
         _widen(zc)
     pacer = state.ctx.pacer()
     for addr in targets:
-        if addr is not None:  # one query per type it browses, each paced like a datagram
-            for _ in range(len(KNOWN_TYPES) + 1):
-                await pacer.wait(addr)
+        if addr is not None:
+            # One burst of queries (one per type browsed) to the target: it takes one turn of
+            # the per-host limit, and each query a turn of the global rate, so targets are not
+            # held 1/per-host-rate apart for every query.
+            await pacer.wait(addr)
+            for _ in range(len(KNOWN_TYPES)):
+                await pacer.overall.wait()
         _browse(state, zc, addr)
     await asyncio.sleep(state.ctx.timeout)
     if state.tasks:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Literal
 
 from scanner.protocols.field import FieldSpec
@@ -29,10 +30,10 @@ one host over TCP (a service probe on an open port, a follow-up, a step after a 
 ``heard``: never asked, only heard on the wire (DHCP) or read from a file (SNMP)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ProtocolSpec:
     """One wire protocol (see the module docstring). Only ``name`` and ``kind`` are required:
-    a protocol offers the hooks it has."""
+    a protocol offers the hooks it has. Compared and hashed as itself (one per protocol)."""
 
     name: str
     kind: Kind
@@ -56,6 +57,9 @@ class ProtocolSpec:
     """A document it serves over HTTP, recognised in a captured page."""
     credentialed: Step | None = None
     """What it asks once a login is configured (scanner.engine.credentialed)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ports", MappingProxyType(dict(self.ports)))  # read-only
 
     @property
     def udp_port(self) -> int | None:

@@ -64,6 +64,8 @@ class StreamReading:
     """The protocol a failure while reading its stream is reported under."""
     claims: Claims
     read: Read
+    reads_requests: bool = False
+    """Its ``read`` uses the client's request targets (found only for such a stream)."""
 
 
 def parses(parser: Callable[[str], object], text: str) -> bool:
