@@ -58,14 +58,14 @@ Read = Callable[["Heard", ServerStream], Awaitable[None]]
 
 @dataclass(frozen=True)
 class StreamReading:
-    """One TCP protocol as capture reading sees it."""
+    """One TCP protocol as capture reading sees it: a failure while reading a stream it
+    claimed is reported under ``name``; ``reads_requests`` says its ``read`` uses the client's
+    request targets (they are looked for only then)."""
 
     name: str
-    """The protocol a failure while reading its stream is reported under."""
     claims: Claims
     read: Read
     reads_requests: bool = False
-    """Its ``read`` uses the client's request targets (found only for such a stream)."""
 
 
 def parses(parser: Callable[[str], object], text: str) -> bool:
