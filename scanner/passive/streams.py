@@ -70,17 +70,19 @@ class _Flow:
         offsets = {(seq - base) & _MASK: data for seq, data in self.segments.items()}
         return {offset: data for offset, data in offsets.items() if offset < _HALF}
 
-    def data(self) -> bytes:
-        """The bytes from the start up to the first gap, at most `cap`."""
+    def contents(self) -> tuple[bytes, bytes]:
+        """(the bytes from the start up to the first gap, at most `cap`; the first segment
+        alone), from one placing of the segments."""
+        offsets = self._offsets()
         out = bytearray()
-        for offset, data in sorted(self._offsets().items()):
+        for offset, data in sorted(offsets.items()):
             if offset > len(out):
                 break
             out += data[len(out) - offset :]
-        return bytes(out[: self.cap])
+        return bytes(out[: self.cap]), offsets.get(0, b"")
 
-    def first(self) -> bytes:
-        return self._offsets().get(0, b"")
+    def data(self) -> bytes:
+        return self.contents()[0]
 
 
 @dataclass
@@ -132,7 +134,7 @@ class Streams:
         for key, flow in self.flows.items():
             protocol = STREAMS[0].name
             try:
-                stream = ServerStream(key[0], key[1], flow.data(), flow.first(), (), DOCUMENTS)
+                stream = ServerStream(key[0], key[1], *flow.contents(), (), DOCUMENTS)
                 reading = _claimant(stream)
                 if reading is not None:
                     protocol = reading.name
