@@ -138,18 +138,19 @@ def stream_reading(name: str, field: str, port: int) -> StreamReading:
     return StreamReading(name, lambda stream: stream.port == port and bool(stream.first), read)
 
 
+def _greeting(name: str, field: str, port: int) -> ProtocolSpec:
+    """A service that greets on `port`: its probe there, and its first segment in a capture."""
+    return ProtocolSpec(
+        name, "host", (FieldSpec(field),), probes=(BannerProbe(name, field),),
+        ports={name: (port,)}, streams=(stream_reading(name, field, port),),
+    )
+
+
 #: FTP greets on 21 (Axis, D-Link and many DVRs run an FTP server), telnet on 23 (Hikvision
 #: ``192.0.0.64 login:``, Bosch, Grandstream); ``banner`` is for any port named in an override.
 PROTOCOLS = (
-    ProtocolSpec(
-        "ftp", "host", (FieldSpec("ftp.banner"),), probes=(BannerProbe("ftp", "ftp.banner"),),
-        ports={"ftp": (21,)}, streams=(stream_reading("ftp", "ftp.banner", 21),),
-    ),
-    ProtocolSpec(
-        "telnet", "host", (FieldSpec("telnet.banner"),),
-        probes=(BannerProbe("telnet", "telnet.banner"),), ports={"telnet": (23,)},
-        streams=(stream_reading("telnet", "telnet.banner", 23),),
-    ),
+    _greeting("ftp", "ftp.banner", 21),
+    _greeting("telnet", "telnet.banner", 23),
     ProtocolSpec(
         "banner", "host", (FieldSpec("tcp.banner"),), probes=(BannerProbe("banner", "tcp.banner"),)
     ),
