@@ -150,12 +150,10 @@ LISTENED = (
     *(listening.name for listening in LISTENING), *(frame.name for frame in FRAMES)
 )
 """Protocols `camscan listen` hears, in the order their statuses are shown."""
-CAPTURED = (
-    *LISTENED,
-    *(p for stream in STREAMS[:1] for p in (stream.name, *(d.probe for d in DOCUMENTS))),
-    *(stream.name for stream in STREAMS[1:]),
-)
-"""Protocols read from a capture (scanner.passive), in the order their statuses are shown."""
+_STREAMED = tuple(stream.name for stream in STREAMS)
+CAPTURED = (*LISTENED, _STREAMED[0], *(document.probe for document in DOCUMENTS), *_STREAMED[1:])
+"""Protocols read from a capture (scanner.passive), in the order their statuses are shown:
+the documents served over HTTP right after the first stream protocol (HTTP)."""
 
 FIELD_SPECS: Mapping[str, FieldSpec] = {
     field.name: field for spec in PROTOCOLS for field in spec.fields
